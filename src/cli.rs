@@ -1,0 +1,208 @@
+//! The command line as clap structs. They mirror argv and do no I/O; `config` turns them into
+//! the validated `Config` that the rest of the crate sees.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Find committed credentials, leaked .env files and insecure configuration in Python repositories",
+    after_help = "Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files on disk (default: the current directory); `-` reads stdin
+    Scan(ScanArgs),
+    /// Scan every commit reachable from every ref (or a range)
+    History(HistoryArgs),
+    /// Scan the staged change only: what `git commit` would record (the pre-commit hook)
+    Staged(StagedArgs),
+    /// Install or remove the git pre-commit hook that runs `keyward staged`
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
+    /// Record today's findings as accepted, in a baseline file
+    Baseline(BaselineArgs),
+    /// List, show and check rules
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options shared by every scanning command.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Report format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: FormatArg,
+    /// Write the report to FILE instead of stdout
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Project configuration (default: .keyward.yaml at the repository root)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Hide the findings listed in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Print secret values in full (off by default: a short prefix and the length)
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Exit 1 only for findings at or above this severity [default: low]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<SeverityArg>,
+    /// Colour the human report (honours NO_COLOR)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Print findings only: no summary, no notes
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print remediations and more detail
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Worker threads [default: the number of CPUs]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Skip (and report) files larger than this
+    #[arg(long, value_name = "BYTES", default_value_t = 10_000_000)]
+    pub max_file_size: u64,
+    /// Extra rule files (the patterns/*.yaml schema); repeatable
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Run every rule over every byte (testing aid: must give the same findings)
+    #[arg(long, hide = true)]
+    pub no_prefilter: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads stdin
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Do not honour .gitignore and other ignore files
+    #[arg(long)]
+    pub no_ignore: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Which commits `history` (and `baseline --history`) walks.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryRange {
+    /// Only commits in A..B (reachable from B, not from A)
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Only commits after REV (REV..every ref)
+    #[arg(long, value_name = "REV")]
+    pub since_commit: Option<String>,
+    /// Only commits reachable from REF
+    #[arg(long, value_name = "REF")]
+    pub branch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The repository (default: the current directory)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    #[command(flatten)]
+    pub range: HistoryRange,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// The repository (default: the current directory)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Write a pre-commit hook that runs `keyward staged` (an existing hook is chained)
+    Install {
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Remove keyward's pre-commit hook, restoring a chained one
+    Uninstall {
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Record history findings instead of the working tree
+    #[arg(long)]
+    pub history: bool,
+    /// Record the staged change's findings
+    #[arg(long, conflicts_with = "history")]
+    pub staged: bool,
+    /// The tree or repository (default: the current directory)
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Do not honour .gitignore (tree mode)
+    #[arg(long)]
+    pub no_ignore: bool,
+    #[command(flatten)]
+    pub range: HistoryRange,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// List every rule (YAML and code checks)
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        /// Extra rule files to include
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
+    /// Check rule files (default: the built-in rules): schema, regexes, examples
+    Check { files: Vec<PathBuf> },
+    /// Show one rule in full
+    Show {
+        id: String,
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
+}

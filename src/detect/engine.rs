@@ -1,0 +1,261 @@
+//! The matching engine: one pass of the keyword automaton over a buffer, then each rule's
+//! regex only in windows around its keywords, then the gates (entropy, placeholder, generic
+//! value checks, inline allow). With the prefilter off every rule runs over the whole buffer;
+//! the two modes must give identical findings (tested).
+
+use super::{allow, entropy, generic, lines::LineIndex, notebook, placeholder};
+use crate::finding::{Finding, Kind};
+use crate::rules::{Rule, RuleSet, Validator};
+use crate::secret::{fingerprint, Secret};
+
+/// How far a window reaches around a keyword when the line is long.
+const BEFORE: usize = 512;
+const AFTER: usize = 1024;
+/// How far a window reaches after the keyword for rules that span lines (key blocks).
+const MULTILINE_AFTER: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    rule: u32,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    rule: u32,
+    start: usize,
+    end: usize,
+}
+
+/// Per-thread scratch space, reused across buffers.
+#[derive(Default)]
+pub struct Scratch {
+    windows: Vec<Window>,
+    hits: Vec<Hit>,
+}
+
+pub struct Detector<'r> {
+    rules: &'r RuleSet,
+    prefilter: bool,
+}
+
+impl<'r> Detector<'r> {
+    pub fn new(rules: &'r RuleSet, prefilter: bool) -> Self {
+        Detector { rules, prefilter }
+    }
+
+    pub fn rules(&self) -> &'r RuleSet {
+        self.rules
+    }
+
+    /// All findings of the rule set in `data`, a file at `path` (relative, `/`-separated).
+    pub fn scan(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
+        if notebook::is_notebook(path) {
+            let view = notebook::prepare(data);
+            return self.scan_view(path, &view, scratch);
+        }
+        self.scan_view(path, data, scratch)
+    }
+
+    fn scan_view(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
+        scratch.windows.clear();
+        scratch.hits.clear();
+        if self.prefilter {
+            self.keyword_windows(path, data, &mut scratch.windows);
+        } else {
+            self.whole_windows(path, data, &mut scratch.windows);
+        }
+        if scratch.windows.is_empty() {
+            return Vec::new();
+        }
+        merge_windows(&mut scratch.windows);
+        for w in &scratch.windows {
+            self.match_window(path, data, *w, &mut scratch.hits);
+        }
+        drop_shadowed_generics(self.rules, &mut scratch.hits);
+        self.to_findings(path, data, &scratch.hits)
+    }
+
+    fn keyword_windows(&self, path: &str, data: &[u8], out: &mut Vec<Window>) {
+        for m in self.rules.automaton().find_overlapping_iter(data) {
+            for &r in self.rules.rules_for_keyword(m.pattern().as_usize()) {
+                let rule = self.rules.rule(r);
+                if rule.applies_to(path) {
+                    let (start, end) = window_around(data, m.start(), m.end(), rule.multiline);
+                    out.push(Window {
+                        rule: r,
+                        start,
+                        end,
+                    });
+                }
+            }
+        }
+        for &r in self.rules.keywordless() {
+            if self.rules.rule(r).applies_to(path) {
+                out.push(Window {
+                    rule: r,
+                    start: 0,
+                    end: data.len(),
+                });
+            }
+        }
+    }
+
+    fn whole_windows(&self, path: &str, data: &[u8], out: &mut Vec<Window>) {
+        for (i, rule) in self.rules.rules().iter().enumerate() {
+            if rule.applies_to(path) {
+                out.push(Window {
+                    rule: i as u32,
+                    start: 0,
+                    end: data.len(),
+                });
+            }
+        }
+    }
+
+    fn match_window(&self, path: &str, data: &[u8], w: Window, hits: &mut Vec<Hit>) {
+        let rule = self.rules.rule(w.rule);
+        let Some(regex) = rule.regex() else { return };
+        let hay = &data[w.start..w.end];
+        for caps in regex.captures_iter(hay) {
+            let Some(secret) = caps.name("secret") else {
+                continue;
+            };
+            let ctx = MatchContext::of(&caps);
+            if !passes_gates(rule, path, &ctx, secret.as_bytes()) {
+                continue;
+            }
+            let start = w.start + secret.start();
+            if allow::is_allowed(data, start) {
+                continue;
+            }
+            hits.push(Hit {
+                rule: w.rule,
+                start,
+                end: w.start + secret.end(),
+            });
+        }
+    }
+
+    fn to_findings(&self, path: &str, data: &[u8], hits: &[Hit]) -> Vec<Finding> {
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let index = LineIndex::new(data);
+        hits.iter()
+            .map(|h| {
+                let rule = self.rules.rule(h.rule);
+                let (line, column) = index.locate(data, h.start);
+                let value = &data[h.start..h.end];
+                make_finding(rule, path, line, column, value)
+            })
+            .collect()
+    }
+}
+
+/// Builds a finding for `rule` at a location with the matched `value`.
+pub fn make_finding(rule: &Rule, path: &str, line: u32, column: u32, value: &[u8]) -> Finding {
+    Finding {
+        rule: rule.id.clone(),
+        title: rule.title.clone(),
+        kind: rule.kind,
+        severity: rule.severity,
+        path: path.to_string(),
+        line,
+        column,
+        commit: None,
+        secret: Secret::new(value),
+        fingerprint: finding_fingerprint(&rule.id, rule.kind, path, value),
+        remediation: rule.remediation.clone(),
+    }
+}
+
+/// Secrets are identified by rule and value alone (they survive moves). A hygiene finding's
+/// value is not unique (`DEBUG = True` is everywhere), so its path is part of its identity.
+pub fn finding_fingerprint(rule: &str, kind: Kind, path: &str, value: &[u8]) -> String {
+    match kind {
+        Kind::Secret => fingerprint(rule, value),
+        Kind::Hygiene => {
+            let mut keyed = path.as_bytes().to_vec();
+            keyed.push(0);
+            keyed.extend_from_slice(value);
+            fingerprint(rule, &keyed)
+        }
+    }
+}
+
+/// What the validators see of a match besides its value: the `key` group (the secret-named
+/// key of an assignment) and whether the value is a literal: a `quote` group matched, or a
+/// `query` group (the key is a URL query parameter, inside a string).
+pub struct MatchContext<'a> {
+    pub key: &'a [u8],
+    pub quoted: bool,
+}
+
+impl<'a> MatchContext<'a> {
+    pub fn of(caps: &regex::bytes::Captures<'a>) -> Self {
+        MatchContext {
+            key: caps.name("key").map_or(&b""[..], |k| k.as_bytes()),
+            quoted: caps.name("quote").is_some() || caps.name("query").is_some(),
+        }
+    }
+}
+
+/// The gates after the regex: entropy, placeholder (secrets only), code validators.
+pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -> bool {
+    if let Some(min) = rule.min_entropy {
+        if entropy::shannon(value) < min {
+            return false;
+        }
+    }
+    if rule.kind == Kind::Secret && placeholder::is_placeholder(value) {
+        return false;
+    }
+    match rule.validator {
+        Validator::None => true,
+        Validator::GenericValue => generic::plausible(ctx.key, ctx.quoted, value, path),
+    }
+}
+
+/// The line around a keyword occurrence, bounded on long lines; further for multi-line rules.
+fn window_around(data: &[u8], start: usize, end: usize, multiline: bool) -> (usize, usize) {
+    let floor = start.saturating_sub(BEFORE);
+    let ws = memchr::memrchr(b'\n', &data[floor..start]).map_or(floor, |i| floor + i + 1);
+    let we = if multiline {
+        (end + MULTILINE_AFTER).min(data.len())
+    } else {
+        let ceil = (end + AFTER).min(data.len());
+        memchr::memchr(b'\n', &data[end..ceil]).map_or(ceil, |i| end + i)
+    };
+    (ws, we)
+}
+
+/// Sorts windows by (rule, start) and merges overlapping or touching windows of one rule.
+fn merge_windows(windows: &mut Vec<Window>) {
+    windows.sort_unstable_by_key(|w| (w.rule, w.start));
+    let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
+    for w in windows.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.rule == w.rule && w.start <= last.end => {
+                last.end = last.end.max(w.end)
+            }
+            _ => merged.push(w),
+        }
+    }
+    *windows = merged;
+}
+
+/// A generic finding gives way to a provider rule that matched an overlapping value.
+fn drop_shadowed_generics(rules: &RuleSet, hits: &mut Vec<Hit>) {
+    let specific: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|h| !rules.rule(h.rule).is_generic() && rules.rule(h.rule).kind == Kind::Secret)
+        .map(|h| (h.start, h.end))
+        .collect();
+    hits.retain(|h| {
+        !rules.rule(h.rule).is_generic() || !specific.iter().any(|&(s, e)| s < h.end && h.start < e)
+    });
+    hits.sort_unstable_by_key(|h| (h.start, h.rule));
+    hits.dedup_by_key(|h| (h.start, h.end, h.rule));
+}

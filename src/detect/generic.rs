@@ -1,0 +1,244 @@
+//! Extra checks for the generic detector (secret-named assignments such as
+//! `password = "…"`, `api_key: …`, `--password=…`): the value must look like a credential,
+//! not a reference, a template, a hash, an identifier, a URL, a path or prose.
+
+use super::entropy::shannon;
+
+/// Suffixes of a secret-sounding key that name something that is not the secret itself.
+const NON_SECRET_KEY_SUFFIXES: &[&str] = &[
+    "url",
+    "uri",
+    "endpoint",
+    "header",
+    "name",
+    "file",
+    "path",
+    "dir",
+    "type",
+    "ttl",
+    "length",
+    "len",
+    "size",
+    "count",
+    "field",
+    "param",
+    "prefix",
+    "env",
+    "var",
+    "policy",
+    "expiry",
+    "expires",
+    "timeout",
+    "format",
+    "hash",
+    "hasher",
+    "hashers",
+    "validators",
+    "id",
+    "mode",
+    "backend",
+    "class",
+    "ref",
+    "host",
+    "port",
+    "user",
+    "username",
+    "email",
+    "salt",
+    "label",
+    "min",
+    "max",
+    "regex",
+    "pattern",
+    "scheme",
+    "method",
+    "version",
+];
+
+/// Whether `key` (the secret-named key) and `value` look like a hard-coded credential.
+/// In source code an unquoted value is an expression (a variable, a call), not a literal.
+pub fn plausible(key: &[u8], quoted: bool, value: &[u8], path: &str) -> bool {
+    if is_lock_file(path) || (!quoted && is_code_file(path)) {
+        return false;
+    }
+    let key = String::from_utf8_lossy(key).to_ascii_lowercase();
+    let last = key.rsplit(['_', '-', '.']).next().unwrap_or("");
+    if NON_SECRET_KEY_SUFFIXES.contains(&last) {
+        return false;
+    }
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    plausible_value(value)
+}
+
+fn plausible_value(value: &str) -> bool {
+    let len = value.chars().count();
+    if !(8..=256).contains(&len) || value.chars().any(char::is_whitespace) {
+        return false;
+    }
+    if is_reference(value) || is_identifier_shaped(value) || is_hash_shaped(value) {
+        return false;
+    }
+    classes(value) >= 2 && shannon(value.as_bytes()) >= 3.0
+}
+
+/// Environment lookups, templating and URLs/paths that other rules own.
+fn is_reference(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.starts_with('$')
+        || v.starts_with('%')
+        || v.starts_with('@')
+        || v.starts_with('/')
+        || v.starts_with("./")
+        || lower.contains("://")
+        || lower.starts_with("data:")
+        || lower.starts_with("os.")
+        || lower.starts_with("env.")
+        || lower.starts_with("settings.")
+        || lower.starts_with("config.")
+        || lower.starts_with("secrets.")
+        || v.contains("(")
+        || v.ends_with(')')
+}
+
+/// UUIDs, dotted module paths (`django.contrib.auth.hashers.X`), bare words with dashes.
+fn is_identifier_shaped(v: &str) -> bool {
+    let b = v.as_bytes();
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    let dotted = v.contains('.')
+        && v.split('.').all(|part| {
+            !part.is_empty() && part.bytes().all(|c| c.is_ascii_alphabetic() || c == b'_')
+        });
+    let words = v
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c == b'-' || c == b'_')
+        || v.split(['-', '_']).all(|w| {
+            w.bytes().all(|c| c.is_ascii_alphabetic())
+                && w.bytes().skip(1).all(|c| c.is_ascii_lowercase())
+        });
+    let image = v.starts_with("iVBORw0KGgo") || v.starts_with("/9j/") || v.starts_with("R0lGOD");
+    uuid || dotted || words || image
+}
+
+/// Hex digests of common hash lengths other than 32 (git SHA-1 40, SHA-256 64, SHA-512 128),
+/// and `sha256:`/`sha512-` style integrity strings.
+fn is_hash_shaped(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    if ["sha1:", "sha256:", "sha384-", "sha512-", "sha256-", "md5:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        return true;
+    }
+    let hex = v.bytes().all(|c| c.is_ascii_hexdigit());
+    hex && matches!(v.len(), 40 | 64 | 128)
+        || [
+            "$2a$", "$2b$", "$2y$", "$argon2", "pbkdf2_", "$6$", "$5$", "$1$", "$apr1$",
+        ]
+        .iter()
+        .any(|p| v.starts_with(p))
+}
+
+/// Number of character classes among lower, upper, digit, symbol.
+fn classes(v: &str) -> usize {
+    let lower = v.bytes().any(|c| c.is_ascii_lowercase());
+    let upper = v.bytes().any(|c| c.is_ascii_uppercase());
+    let digit = v.bytes().any(|c| c.is_ascii_digit());
+    let symbol = v.bytes().any(|c| !c.is_ascii_alphanumeric());
+    [lower, upper, digit, symbol].iter().filter(|&&x| x).count()
+}
+
+/// Source files where a literal is always quoted.
+fn is_code_file(path: &str) -> bool {
+    const EXTS: &[&str] = &[
+        "py", "pyi", "ipynb", "js", "jsx", "ts", "tsx", "mjs", "cjs", "rb", "go", "java", "kt",
+        "php", "cs", "rs", "swift", "scala", "c", "cc", "cpp", "h", "hpp", "m", "dart", "lua",
+    ];
+    path.rsplit_once('.')
+        .is_some_and(|(_, ext)| EXTS.contains(&ext))
+}
+
+/// Lock files hold hashes by the hundred and never credentials worth the noise.
+pub fn is_lock_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.ends_with(".lock")
+        || matches!(
+            name,
+            "package-lock.json"
+                | "npm-shrinkwrap.json"
+                | "pnpm-lock.yaml"
+                | "go.sum"
+                | "Pipfile.lock"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible;
+
+    #[test]
+    fn credentials_pass() {
+        assert!(plausible(
+            b"password",
+            true,
+            b"Q40RebSZLYy4rSIspnvdtZPO",
+            "config.yaml"
+        ));
+        assert!(plausible(
+            b"api_key",
+            false,
+            b"029554f760ec9f9c2f6c3c162c2d7f2e",
+            "services.yaml"
+        ));
+        assert!(plausible(
+            b"PGPASSWORD",
+            true,
+            b"2NT69H2rKI1LqIjsQc01m6",
+            "backup.sh"
+        ));
+    }
+
+    #[test]
+    fn non_credentials_fail() {
+        let cases: &[(&str, &str)] = &[
+            ("RESET_TOKEN_SALT", "password-reset"),
+            ("API_KEY_HEADER", "X-Api-Key"),
+            ("OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"),
+            (
+                "SESSION_KEY_EXAMPLE",
+                "4f79bc02-216d-4cd9-a2ef-6e1fc142161a",
+            ),
+            (
+                "PASSWORD_HASHERS",
+                "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+            ),
+            (
+                "token",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            ),
+            ("password", "hunter2"),
+            (
+                "password",
+                "$2b$12$KIXQJ8r9z1eVtW3fQeQ6UOaZ8nB2yYk1pQ7mX5cR0sT9uV4wL6eGa",
+            ),
+            ("token", "os.environ.get(\"TOKEN\")"),
+        ];
+        for (k, v) in cases {
+            assert!(
+                !plausible(k.as_bytes(), true, v.as_bytes(), "app/auth.py"),
+                "{k}={v}"
+            );
+        }
+        assert!(!plausible(
+            b"password",
+            true,
+            b"Q40RebSZLYy4rSIspnvdtZPO",
+            "poetry.lock"
+        ));
+    }
+}

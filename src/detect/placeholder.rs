@@ -1,0 +1,152 @@
+//! The placeholder gate: values that have the shape of a secret but are obviously not one
+//! (templates, environment references, documented example keys, `changeme`, runs of one
+//! character or of consecutive characters, trivial defaults such as `postgres`).
+
+/// Documented example credentials published by providers in their own docs.
+const DOCUMENTED_EXAMPLES: &[&str] = &[
+    // AWS IAM user guide.
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    // Stripe API reference test key.
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "pk_test_TYooMQauvdEDq54NiTphI7jx",
+    // jwt.io's debugger token.
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+];
+
+/// Substrings (lower-cased) that mark a template or a placeholder.
+const MARKERS: &[&str] = &[
+    "example",
+    "changeme",
+    "change_me",
+    "change-me",
+    "xxxx",
+    "****",
+    "${",
+    "{{",
+    "}}",
+    "%(",
+    "your_",
+    "your-",
+    "yourkey",
+    "placeholder",
+    "dummy",
+    "redacted",
+    "<",
+    ">",
+    "...",
+    "…",
+    "replace_me",
+    "replaceme",
+    "insert_",
+    "todo",
+    "fixme",
+    "notreal",
+    "not_real",
+    "fake_",
+];
+
+/// Whole values that are throw-away defaults, not secrets (CI service containers, docs).
+const TRIVIAL: &[&str] = &[
+    "password",
+    "passw0rd",
+    "postgres",
+    "root",
+    "admin",
+    "guest",
+    "secret",
+    "test",
+    "testing",
+    "changeit",
+    "default",
+    "mysql",
+    "redis",
+    "rabbitmq",
+    "user",
+    "username",
+    "pass",
+    "none",
+    "null",
+    "true",
+    "false",
+    "anonymous",
+    "letmein",
+    "qwerty",
+    "example",
+    "sample",
+];
+
+pub fn is_placeholder(value: &[u8]) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let text = String::from_utf8_lossy(value);
+    if DOCUMENTED_EXAMPLES.iter().any(|e| text.contains(e)) {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    if TRIVIAL.contains(&lower.as_str()) {
+        return true;
+    }
+    if MARKERS.iter().any(|m| lower.contains(m)) {
+        return true;
+    }
+    if lower.starts_with('$') || lower.starts_with("os.environ") || lower.starts_with("env(") {
+        return true;
+    }
+    // Long values (key blocks, certificates) carry structured runs such as `AAAAAA`.
+    value.len() <= 128 && (has_run(value, 6) || has_sequence(value, 6))
+}
+
+/// A run of `n` identical alphanumeric characters (`000000`, `aaaaaa`).
+fn has_run(value: &[u8], n: usize) -> bool {
+    value
+        .windows(n)
+        .any(|w| w[0].is_ascii_alphanumeric() && w.iter().all(|&b| b == w[0]))
+}
+
+/// `n` consecutive ascending or descending alphanumerics (`123456`, `abcdef`, `FEDCBA`).
+fn has_sequence(value: &[u8], n: usize) -> bool {
+    let step_run = |delta: i16| {
+        value.windows(n).any(|w| {
+            w.iter().all(|b| b.is_ascii_alphanumeric())
+                && w.windows(2).all(|p| p[1] as i16 - p[0] as i16 == delta)
+        })
+    };
+    step_run(1) || step_run(-1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_placeholder;
+
+    #[test]
+    fn placeholders_are_recognised() {
+        for v in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "changeme",
+            "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+            "<YOUR_KEY>",
+            "${DB_PASSWORD}",
+            "{{ vault_token }}",
+            "%(SMTP_PASSWORD)s",
+            "xoxb-1234567890-abcdefghij",
+            "000000000000",
+            "postgres",
+            "your_api_key_here",
+        ] {
+            assert!(is_placeholder(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn random_values_pass() {
+        for v in [
+            "ghp_R2b8Kq0ZpLx7Vt4nWm9Yc3Hd6Jf1Gs5Ua2Qe",
+            "Q40RebSZLYy4rSIspnvdtZPO",
+            "1sFg3Y7/a9qyeGEeo8WjZJ9TxbEUjhQDUetmVJLE",
+        ] {
+            assert!(!is_placeholder(v.as_bytes()), "{v}");
+        }
+    }
+}

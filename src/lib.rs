@@ -1,0 +1,18 @@
+//! keyward: finds committed credentials and insecure configuration in Python repositories
+//! (`keyward`), and starts Python processes with their secrets safely (`keyward-run`).
+//!
+//! The scanner pipeline is `cli` → `config` → `rules` + `source` → `detect` → filters →
+//! `report`. The launcher lives in `launch` and uses none of the scanner modules.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod finding;
+pub mod launch;
+pub mod messages;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod secret;
+pub mod source;

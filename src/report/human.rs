@@ -1,0 +1,94 @@
+//! `--format human`: one block per finding, coloured when the terminal allows (`--color`,
+//! `NO_COLOR`), every piece of scanned text escaped.
+
+use super::sanitize::escape;
+use super::{shown_secret, ReportOptions, Summary};
+use crate::finding::{Finding, Severity};
+use colored::{ColoredString, Colorize};
+use std::io::{self, Write};
+
+pub fn render(out: &mut dyn Write, summary: &Summary, opts: &ReportOptions) -> io::Result<()> {
+    colored::control::set_override(opts.color);
+    for f in &summary.findings {
+        finding(out, f, opts)?;
+    }
+    if !opts.quiet {
+        footer(out, summary)?;
+    }
+    Ok(())
+}
+
+fn finding(out: &mut dyn Write, f: &Finding, opts: &ReportOptions) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}:{}:{}  {}  {}  {}",
+        escape(&f.path).bold(),
+        f.line,
+        f.column,
+        severity(f.severity),
+        f.rule.cyan(),
+        escape(&f.title)
+    )?;
+    writeln!(
+        out,
+        "    {} {}   {} {}",
+        "secret".dimmed(),
+        escape(&shown_secret(f, opts.show_secrets)),
+        "fingerprint".dimmed(),
+        &f.fingerprint[..16.min(f.fingerprint.len())]
+    )?;
+    if let Some(c) = &f.commit {
+        writeln!(
+            out,
+            "    {} {} {} <{}> {}  {}",
+            "commit".dimmed(),
+            &c.id[..12.min(c.id.len())],
+            escape(&c.author),
+            escape(&c.email),
+            c.date,
+            escape(&c.summary)
+        )?;
+    }
+    if opts.verbose {
+        writeln!(out, "    {} {}", "fix".dimmed(), escape(&f.remediation))?;
+    }
+    writeln!(out)
+}
+
+fn severity(s: Severity) -> ColoredString {
+    match s {
+        Severity::Critical => "CRITICAL".red().bold(),
+        Severity::High => "HIGH".red(),
+        Severity::Medium => "MEDIUM".yellow(),
+        Severity::Low => "LOW".normal(),
+    }
+}
+
+fn footer(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let mut counts = [0usize; 4];
+    for f in &summary.findings {
+        counts[f.severity as usize] += 1;
+    }
+    let s = &summary.stats;
+    let scope = if s.commits > 0 {
+        format!("{} commits, {} blobs", s.commits, s.blobs)
+    } else {
+        format!("{} files", s.files)
+    };
+    writeln!(
+        out,
+        "{} findings ({} critical, {} high, {} medium, {} low) in {}, {} bytes, {} ms",
+        summary.findings.len(),
+        counts[3],
+        counts[2],
+        counts[1],
+        counts[0],
+        scope,
+        s.bytes,
+        s.elapsed_ms
+    )?;
+    for note in &summary.notes {
+        writeln!(out, "note: {}", escape(note))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Rules: raw syntax (`syntax`, serde) → compiled `Rule` → `RuleSet` (one keyword automaton
+//! for all rules, regexes compiled on first use). Loading is strict: every problem is an error
+//! naming the file. This module never reads the files being scanned.
+
+pub mod builtin;
+pub mod check;
+pub mod syntax;
+pub mod yaml;
+
+use crate::finding::{Kind, Severity};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use syntax::{RuleFile, RuleSyntax};
+
+/// A rule file or rule that cannot be loaded, naming the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct RuleError {
+    pub file: String,
+    pub message: String,
+}
+
+impl RuleError {
+    fn new(file: &str, message: impl Into<String>) -> Self {
+        RuleError {
+            file: file.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Extra code-level checks a match must pass after the regex, for rules whose precision needs
+/// more than a regex and an entropy bound (the generic assignment detector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validator {
+    None,
+    /// Secret-named assignment: the value must look like a real credential.
+    GenericValue,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub min_entropy: Option<f64>,
+    pub path_globs: Vec<String>,
+    pub paths: Option<GlobSet>,
+    pub remediation: String,
+    pub references: Vec<String>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    /// The file the rule came from (`patterns/…` or a user file).
+    pub source: String,
+    pub validator: Validator,
+    /// The pattern can span lines (`(?s)` or `\n`): its search window extends past the line.
+    pub multiline: bool,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Rule {
+    /// The compiled regex, built on first use so that start-up stays cheap. Patterns are
+    /// validated when loaded (user rules) or by the test suite (built-in rules); one that still
+    /// fails is reported once (the run ends with exit 2) and the rule matches nothing.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| match Regex::new(&self.pattern) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    crate::messages::file_error(&self.source, format!("rule `{}`: {e}", self.id));
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// Whether the rule applies to a file at `path` (its `paths` globs, if any).
+    pub fn applies_to(&self, path: &str) -> bool {
+        match &self.paths {
+            None => true,
+            Some(set) => {
+                set.is_match(path) || path.rsplit('/').next().is_some_and(|n| set.is_match(n))
+            }
+        }
+    }
+
+    /// Whether the rule is one of the generic (provider-less) detectors, which give way to a
+    /// provider rule that matched the same value.
+    pub fn is_generic(&self) -> bool {
+        self.validator == Validator::GenericValue
+    }
+}
+
+/// Parses one rule file into raw syntax, naming the file in every error.
+pub fn parse_file(file: &str, text: &str) -> Result<Vec<RuleSyntax>, RuleError> {
+    let parsed: RuleFile = yaml::from_str(text).map_err(|e| RuleError::new(file, e))?;
+    Ok(parsed.rules)
+}
+
+/// Checks that a pattern compiles and has a `secret` group.
+pub fn validate_pattern(pattern: &str) -> Result<(), String> {
+    let regex = Regex::new(pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
+    if !regex.capture_names().any(|n| n == Some("secret")) {
+        return Err("pattern has no `(?P<secret>…)` group".into());
+    }
+    Ok(())
+}
+
+/// Compiles raw syntax into a `Rule`. `validate` compiles the regex now (user rules); built-in
+/// rules skip it to keep start-up cheap, because `cargo test` validates every one of them.
+pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, RuleError> {
+    let fail = |msg: String| RuleError::new(file, format!("rule `{}`: {msg}", raw.id));
+    if raw.id.is_empty()
+        || !raw
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(fail("id must be non-empty and use only [a-z0-9-]".into()));
+    }
+    if validate {
+        validate_pattern(&raw.pattern).map_err(fail)?;
+    } else if !raw.pattern.contains("(?P<secret>") && !raw.pattern.contains("(?<secret>") {
+        return Err(fail("pattern has no `(?P<secret>…)` group".into()));
+    }
+    if raw.keywords.iter().any(|k| k.is_empty()) {
+        return Err(fail("a keyword is empty".into()));
+    }
+    let paths = compile_globs(&raw.paths).map_err(fail)?;
+    let multiline = raw.pattern.contains("(?s") || raw.pattern.contains("\\n");
+    let validator = if raw.id.starts_with("generic-") && file.starts_with("patterns/") {
+        Validator::GenericValue
+    } else {
+        Validator::None
+    };
+    Ok(Rule {
+        id: raw.id,
+        title: raw.title,
+        kind: raw.kind,
+        severity: raw.severity,
+        keywords: raw.keywords,
+        pattern: raw.pattern,
+        min_entropy: raw.min_entropy,
+        path_globs: raw.paths,
+        paths,
+        remediation: raw.remediation,
+        references: raw.references,
+        examples: raw.examples,
+        negative_examples: raw.negative_examples,
+        source: file.to_string(),
+        validator,
+        multiline,
+        regex: OnceLock::new(),
+    })
+}
+
+fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for g in globs {
+        builder.add(Glob::new(g).map_err(|e| format!("bad path glob `{g}`: {e}"))?);
+    }
+    builder.build().map(Some).map_err(|e| e.to_string())
+}
+
+/// Loads and compiles every built-in rule.
+pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for (file, text) in builtin::BUILTIN_RULE_FILES {
+        for raw in parse_file(file, text)? {
+            rules.push(compile(file, raw, false)?);
+        }
+    }
+    Ok(rules)
+}
+
+/// Loads and compiles (with full validation) a user rule file.
+pub fn load_user_file(path: &std::path::Path) -> Result<Vec<Rule>, RuleError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| RuleError::new(&name, format!("cannot read rule file: {e}")))?;
+    parse_file(&name, &text)?
+        .into_iter()
+        .map(|raw| compile(&name, raw, true))
+        .collect()
+}
+
+/// All rules with one keyword automaton. Keywords are matched ASCII case-insensitively; each
+/// automaton pattern maps to the rules that listed it.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    automaton: AhoCorasick,
+    keyword_rules: Vec<Vec<u32>>,
+    keywordless: Vec<u32>,
+}
+
+impl RuleSet {
+    /// Builds the set; a duplicate id is an error naming both files.
+    pub fn new(rules: Vec<Rule>) -> Result<Self, RuleError> {
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        for rule in &rules {
+            if let Some(first) = seen.insert(&rule.id, &rule.source) {
+                return Err(RuleError::new(
+                    &rule.source,
+                    format!("duplicate rule id `{}` (first defined in {first})", rule.id),
+                ));
+            }
+        }
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut keywordless = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                keywordless.push(i as u32);
+            }
+            for kw in &rule.keywords {
+                let key = kw.to_ascii_lowercase();
+                let slot = *index.entry(key.clone()).or_insert_with(|| {
+                    keywords.push(key);
+                    keyword_rules.push(Vec::new());
+                    keywords.len() - 1
+                });
+                if !keyword_rules[slot].contains(&(i as u32)) {
+                    keyword_rules[slot].push(i as u32);
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .map_err(|e| RuleError::new("<keywords>", e.to_string()))?;
+        Ok(RuleSet {
+            rules,
+            automaton,
+            keyword_rules,
+            keywordless,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: u32) -> &Rule {
+        &self.rules[index as usize]
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn automaton(&self) -> &AhoCorasick {
+        &self.automaton
+    }
+
+    /// The rules that listed the keyword with automaton pattern id `pattern`.
+    pub fn rules_for_keyword(&self, pattern: usize) -> &[u32] {
+        &self.keyword_rules[pattern]
+    }
+
+    /// Rules without keywords: they run on every file.
+    pub fn keywordless(&self) -> &[u32] {
+        &self.keywordless
+    }
+}

@@ -1,0 +1,146 @@
+//! Orchestration of a scan: wires a source to the detector across worker threads, gathers
+//! findings and counters into a `Summary`, and decides the exit code. It neither matches nor
+//! prints.
+
+use crate::config::Config;
+use crate::detect::{Detector, Scratch};
+use crate::finding::{sort_findings, Finding};
+use crate::messages;
+use crate::report::Summary;
+use crate::rules::RuleSet;
+use crate::source::{self, tree, Content};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Everything found in one buffer: rule matches. (File-level checks join here.)
+pub fn scan_blob(
+    detector: &Detector,
+    path: &str,
+    data: &[u8],
+    scratch: &mut Scratch,
+) -> Vec<Finding> {
+    detector.scan(path, data, scratch)
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// Scans files on disk (and `-`, stdin) and returns the finished summary.
+pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: bool) -> Summary {
+    let started = Instant::now();
+    let detector = Detector::new(rules, cfg.prefilter);
+    let found = Mutex::new(Vec::new());
+    let counters = Counters::default();
+    let opts = tree::TreeOptions {
+        no_ignore,
+        threads: cfg.threads,
+        max_file_size: cfg.max_file_size,
+    };
+    let prefix_roots = paths.len() > 1;
+    for root in paths {
+        if root.as_os_str() == "-" {
+            scan_stdin(&detector, &found, &counters);
+            continue;
+        }
+        if let Err(err) = root.symlink_metadata() {
+            messages::file_error(&root.display().to_string(), err);
+            continue;
+        }
+        let prefix = prefix_roots.then(|| display_root(root));
+        tree::walk(root, &opts, Scratch::default, |scratch, entry| {
+            let rel = match &prefix {
+                Some(p) => format!("{p}/{}", entry.rel),
+                None => entry.rel,
+            };
+            scan_file(
+                &detector,
+                &entry.abs,
+                &rel,
+                cfg.max_file_size,
+                scratch,
+                &found,
+                &counters,
+            );
+        });
+    }
+    let mut summary = Summary {
+        findings: found.into_inner().unwrap(),
+        ..Summary::default()
+    };
+    summary.stats.files = counters.files.into_inner();
+    summary.stats.bytes = counters.bytes.into_inner();
+    finish(&mut summary, started);
+    summary
+}
+
+fn display_root(root: &Path) -> String {
+    let text = root.to_string_lossy().replace('\\', "/");
+    text.trim_end_matches('/').to_string()
+}
+
+fn scan_file(
+    detector: &Detector,
+    abs: &Path,
+    rel: &str,
+    max: u64,
+    scratch: &mut Scratch,
+    found: &Mutex<Vec<Finding>>,
+    counters: &Counters,
+) {
+    match tree::read(abs, max) {
+        Ok(Content::Text(data)) => {
+            counters.files.fetch_add(1, Ordering::Relaxed);
+            counters
+                .bytes
+                .fetch_add(data.len() as u64, Ordering::Relaxed);
+            let findings = scan_blob(detector, rel, &data, scratch);
+            if !findings.is_empty() {
+                found.lock().unwrap().extend(findings);
+            }
+        }
+        Ok(Content::Binary) => {}
+        Ok(Content::TooLarge(len)) => messages::note(format!(
+            "{}: skipped: {len} bytes is over --max-file-size",
+            crate::report::sanitize::escape(rel)
+        )),
+        Err(err) => messages::file_error(rel, err),
+    }
+}
+
+fn scan_stdin(detector: &Detector, found: &Mutex<Vec<Finding>>, counters: &Counters) {
+    match source::stdin::read_all() {
+        Ok(data) => {
+            counters.files.fetch_add(1, Ordering::Relaxed);
+            counters
+                .bytes
+                .fetch_add(data.len() as u64, Ordering::Relaxed);
+            let findings = scan_blob(detector, "-", &data, &mut Scratch::default());
+            found.lock().unwrap().extend(findings);
+        }
+        Err(err) => messages::file_error("-", err),
+    }
+}
+
+/// Sorts findings into report order and fills the timing and error counters.
+pub fn finish(summary: &mut Summary, started: Instant) {
+    sort_findings(&mut summary.findings);
+    summary.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    summary.stats.errors = messages::error_count();
+}
+
+/// 2 if any input could not be read, else 1 if a finding is at or above `--fail-on`, else 0.
+pub fn exit_code(summary: &Summary, cfg: &Config) -> ExitCode {
+    if summary.stats.errors > 0 {
+        ExitCode::from(2)
+    } else if summary.findings.iter().any(|f| f.severity >= cfg.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

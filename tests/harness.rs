@@ -1,0 +1,112 @@
+//! Test helpers: a temp project dir, file writing, git commits through git2, and the keyward
+//! binary through assert_cmd.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes `content` to `rel`, creating parent directories.
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        let path = self.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    /// `keyward ARGS…` run in the project directory.
+    pub fn keyward(&self) -> Command {
+        let mut cmd = Command::cargo_bin("keyward").unwrap();
+        cmd.current_dir(self.path()).env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Initialises a git repository with a configured identity.
+    pub fn git_init(&self) -> git2::Repository {
+        let repo = git2::Repository::init(self.path()).unwrap();
+        let mut cfg = repo.config().unwrap();
+        cfg.set_str("user.name", "Test Author").unwrap();
+        cfg.set_str("user.email", "author@example.test").unwrap();
+        repo
+    }
+
+    /// Stages every file and commits with `message`; returns the commit id.
+    pub fn commit(&self, repo: &git2::Repository, message: &str) -> git2::Oid {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::FORCE, None)
+            .unwrap();
+        index.update_all(["*"].iter(), None).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = repo.signature().unwrap();
+        let parents: Vec<git2::Commit> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
+            .unwrap()
+    }
+}
+
+/// Parses `--format json` output.
+pub fn json(output: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+/// (path, line, rule) of each finding in a JSON report.
+pub fn found(report: &serde_json::Value) -> Vec<(String, u64, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Random-looking alphanumeric text of length `n`, deterministic per `seed` (no `rand` crate).
+pub fn random_text(seed: u64, n: usize) -> String {
+    const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ALPHA[(x % ALPHA.len() as u64) as usize] as char
+        })
+        .collect()
+}

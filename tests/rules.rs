@@ -1,0 +1,154 @@
+//! Rules as data: every built-in rule's examples and negative examples, strict loading errors
+//! that name the file, and `keyward rules list|show|check`.
+
+use crate::harness::Project;
+use keyward::finding::Kind;
+use keyward::rules::{builtin_rules, check::check_rule, RuleSet};
+use predicates::str::contains;
+
+#[test]
+fn every_builtin_rule_passes_its_examples() {
+    let rules = builtin_rules().expect("built-in rules load");
+    let failures: Vec<String> = rules
+        .iter()
+        .flat_map(|r| {
+            check_rule(r)
+                .into_iter()
+                .map(move |p| format!("{}: {}: {p}", r.source, r.id))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "rule problems:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn builtin_rules_build_one_set_with_unique_ids() {
+    let rules = builtin_rules().unwrap();
+    let secrets = rules.iter().filter(|r| r.kind == Kind::Secret).count();
+    assert!(secrets >= 100, "only {secrets} secret rules");
+    RuleSet::new(rules).expect("no duplicate ids");
+}
+
+#[test]
+fn every_builtin_rule_cites_a_reference() {
+    for r in builtin_rules().unwrap() {
+        assert!(
+            r.references.iter().any(|u| u.starts_with("https://")),
+            "{} has no https reference",
+            r.id
+        );
+    }
+}
+
+const GOOD_RULE: &str = r#"rules:
+  - id: acme-token
+    title: Acme token
+    kind: secret
+    severity: high
+    keywords: [acme_]
+    pattern: '\b(?P<secret>acme_[A-Za-z0-9]{20})\b'
+    remediation: Revoke it.
+    references: ["https://acme.test/docs/tokens"]
+    examples: ["t = 'acme_Q4rT8vX2mZ6nB1kL9pW3'"]
+    negative_examples: ["acme_short"]
+"#;
+
+#[test]
+fn rules_check_accepts_a_sound_user_rule() {
+    let p = Project::new();
+    p.write("acme.yaml", GOOD_RULE);
+    p.keyward()
+        .args(["rules", "check", "acme.yaml"])
+        .assert()
+        .success()
+        .stdout(contains("1 rules checked, 0 with problems"));
+}
+
+#[test]
+fn rules_check_reports_a_failing_example() {
+    let p = Project::new();
+    p.write(
+        "acme.yaml",
+        GOOD_RULE.replace("acme_Q4rT8vX2mZ6nB1kL9pW3", "acme_tooshort"),
+    );
+    p.keyward()
+        .args(["rules", "check", "acme.yaml"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "acme.yaml: rule `acme-token`: example 1 does not match",
+        ));
+}
+
+fn assert_load_error(rule_text: &str, expected: &str) {
+    let p = Project::new();
+    p.write("bad.yaml", rule_text);
+    p.keyward()
+        .args(["rules", "check", "bad.yaml"])
+        .assert()
+        .code(2)
+        .stderr(contains("bad.yaml"))
+        .stderr(contains(expected));
+}
+
+#[test]
+fn unknown_key_is_an_error_naming_the_file() {
+    assert_load_error(
+        &GOOD_RULE.replace("    remediation:", "    severty: high\n    remediation:"),
+        "unknown field `severty`",
+    );
+}
+
+#[test]
+fn missing_secret_group_is_an_error() {
+    assert_load_error(&GOOD_RULE.replace("(?P<secret>", "("), "no `(?P<secret>");
+}
+
+#[test]
+fn bad_regex_is_an_error() {
+    assert_load_error(&GOOD_RULE.replace("{20}", "{20"), "does not compile");
+}
+
+#[test]
+fn duplicate_id_is_an_error() {
+    let body = GOOD_RULE.trim_start_matches("rules:\n");
+    assert_load_error(
+        &format!("rules:\n{body}{body}"),
+        "duplicate rule id `acme-token`",
+    );
+}
+
+#[test]
+fn user_rules_join_the_scan() {
+    let p = Project::new();
+    p.write("acme.yaml", GOOD_RULE);
+    p.write("src/app.py", "TOKEN = 'acme_Q4rT8vX2mZ6nB1kL9pW3'\n");
+    p.keyward()
+        .args(["scan", "src", "--rules", "acme.yaml", "--format", "jsonl"])
+        .assert()
+        .code(1)
+        .stdout(contains("\"rule\":\"acme-token\""));
+}
+
+#[test]
+fn rules_list_and_show() {
+    let p = Project::new();
+    p.keyward()
+        .args(["rules", "list"])
+        .assert()
+        .success()
+        .stdout(contains("generic-password"));
+    p.keyward()
+        .args(["rules", "show", "generic-password"])
+        .assert()
+        .success()
+        .stdout(contains("remediation:"));
+    p.keyward()
+        .args(["rules", "show", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(contains("no rule with id `no-such-rule`"));
+}
