@@ -1,12 +1,16 @@
 //! Command dispatch: turns the parsed command line into a run of one command and its exit code.
 
-use crate::cli::{Cli, Command, RulesAction, ScanArgs};
+use crate::cli::{BaselineArgs, Cli, Command, CommonArgs, RulesAction, ScanArgs};
+use crate::cli::{HistoryArgs, HistoryRange, HookAction, StagedArgs};
 use crate::config::{load_rule_set, Config};
 use crate::detect::catalog::CODE_CHECKS;
-use crate::{messages, report, rules, scan};
+use crate::filter::Filters;
+use crate::report::Summary;
+use crate::source::history::Selection;
+use crate::{baseline, gitscan, hook, messages, report, rules, scan};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run() -> Result<ExitCode> {
@@ -14,19 +18,113 @@ pub fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => cmd_scan(args),
         Command::Rules { action } => cmd_rules(action),
-        Command::History(_) | Command::Staged(_) | Command::Hook { .. } | Command::Baseline(_) => {
-            bail!("this command is not available in this build yet")
-        }
+        Command::Baseline(args) => cmd_baseline(args),
+        Command::History(args) => cmd_history(args),
+        Command::Staged(args) => cmd_staged(args),
+        Command::Hook { action } => cmd_hook(action),
     }
 }
 
-fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
-    let cfg = Config::from_args(&args.common)?;
-    messages::set_quiet(cfg.quiet);
-    let rules = cfg.rule_set()?;
-    let summary = scan::scan_paths(&cfg, &rules, &args.paths, args.no_ignore);
+/// `keyward history`: the commits of every ref (or a range); stale baseline entries are
+/// reported only for a scan of every ref.
+fn cmd_history(args: HistoryArgs) -> Result<ExitCode> {
+    let (cfg, rules, filters) = prepare(&args.common, &args.repo)?;
+    let sel = history_selection(&args.range);
+    let whole = sel.range.is_none() && sel.since_commit.is_none() && sel.branch.is_none();
+    let mut summary = gitscan::history(&cfg, &rules, &args.repo, &sel)?;
+    filters.with_stale_report(whole).apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
     Ok(scan::exit_code(&summary, &cfg))
+}
+
+fn history_selection(range: &HistoryRange) -> Selection {
+    Selection {
+        range: range.range.clone(),
+        since_commit: range.since_commit.clone(),
+        branch: range.branch.clone(),
+    }
+}
+
+/// `keyward staged`: the change `git commit` would record (the pre-commit hook).
+fn cmd_staged(args: StagedArgs) -> Result<ExitCode> {
+    let (cfg, rules, filters) = prepare(&args.common, &args.repo)?;
+    let mut summary = gitscan::staged(&cfg, &rules, &args.repo)?;
+    filters.with_stale_report(false).apply(&mut summary);
+    report::write(&summary, &rules, &cfg.report_options())?;
+    Ok(scan::exit_code(&summary, &cfg))
+}
+
+fn cmd_hook(action: HookAction) -> Result<ExitCode> {
+    let text = match action {
+        HookAction::Install { repo } => hook::install(&repo)?,
+        HookAction::Uninstall { repo } => hook::uninstall(&repo)?,
+    };
+    report::print_text(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
+    let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let (cfg, rules, filters) = prepare(&args.common, first)?;
+    // Stale baseline entries can only be told apart in a scan of the whole project.
+    let whole = args.paths.len() == 1 && first.is_dir() && cfg.project.prefix.is_empty();
+    let mut summary = scan::scan_paths(&cfg, &rules, &args.paths, args.no_ignore);
+    filters.with_stale_report(whole).apply(&mut summary);
+    report::write(&summary, &rules, &cfg.report_options())?;
+    Ok(scan::exit_code(&summary, &cfg))
+}
+
+/// What every scanning command sets up before it scans `scanned`: the configuration with
+/// `.keyward.yaml` applied, the rule set, and the filters (allowlist, baseline) to apply to
+/// the finished summary before the report.
+fn prepare(common: &CommonArgs, scanned: &Path) -> Result<(Config, rules::RuleSet, Filters)> {
+    let mut cfg = Config::from_args(common)?;
+    messages::set_quiet(cfg.quiet);
+    cfg.load_project(scanned)?;
+    let rules = cfg.rule_set()?;
+    let filters = Filters::new(&cfg)?;
+    Ok((cfg, rules, filters))
+}
+
+/// `keyward baseline`: scans like scan/staged/history, applies the project allowlist (not the
+/// baseline), and records or prunes the baseline file. Exits 0, or 2 if an input was unreadable.
+fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
+    let (cfg, rules, filters) = prepare(&args.common, &args.path)?;
+    let mut summary = baseline_scan(&args, &cfg, &rules)?;
+    filters.without_baseline().apply(&mut summary);
+    let output = (cfg.output.clone()).unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_FILE));
+    let update = baseline::Update {
+        output: &output,
+        previous: cfg.baseline.as_deref(),
+        prune: args.prune,
+    };
+    baseline::update(&summary.findings, &update)?;
+    Ok(if summary.stats.errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The scan `keyward baseline` records: the tree, the staged change or the history. Pruning
+/// needs a scan of everything the baseline may cover, or it would drop live entries.
+fn baseline_scan(args: &BaselineArgs, cfg: &Config, rules: &rules::RuleSet) -> Result<Summary> {
+    let sel = history_selection(&args.range);
+    let narrowed = sel.range.is_some() || sel.since_commit.is_some() || sel.branch.is_some();
+    if narrowed && !args.history {
+        bail!("--range, --since-commit and --branch need --history");
+    }
+    let partial = args.staged || narrowed || !cfg.project.prefix.is_empty();
+    if args.prune && partial {
+        bail!("--prune needs a scan of the whole repository: no --staged, no commit range, no subdirectory");
+    }
+    Ok(if args.history {
+        gitscan::history(cfg, rules, &args.path, &sel)?
+    } else if args.staged {
+        gitscan::staged(cfg, rules, &args.path)?
+    } else {
+        scan::scan_paths(cfg, rules, std::slice::from_ref(&args.path), args.no_ignore)
+    })
 }
 
 fn cmd_rules(action: RulesAction) -> Result<ExitCode> {

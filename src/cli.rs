@@ -174,6 +174,9 @@ pub struct BaselineArgs {
     /// Record the staged change's findings
     #[arg(long, conflicts_with = "history")]
     pub staged: bool,
+    /// Rewrite the baseline (`-o FILE`) without the entries that match no finding; add nothing
+    #[arg(long)]
+    pub prune: bool,
     /// The tree or repository (default: the current directory)
     #[arg(default_value = ".")]
     pub path: PathBuf,

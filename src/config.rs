@@ -2,12 +2,14 @@
 //! module sees clap types.
 
 use crate::cli::{ColorArg, CommonArgs, FormatArg, SeverityArg};
+use crate::detect::catalog::CODE_CHECKS;
 use crate::finding::Severity;
+use crate::project::{self, Project};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{self, RuleSet};
 use anyhow::{bail, Result};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -17,6 +19,8 @@ pub struct Config {
     pub baseline: Option<PathBuf>,
     pub show_secrets: bool,
     pub fail_on: Severity,
+    /// `--fail-on` was given: it wins over `fail_on` in `.keyward.yaml`.
+    pub fail_on_given: bool,
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
@@ -24,6 +28,8 @@ pub struct Config {
     pub max_file_size: u64,
     pub rule_files: Vec<PathBuf>,
     pub prefilter: bool,
+    /// `.keyward.yaml` (empty until `load_project`).
+    pub project: Project,
 }
 
 impl Config {
@@ -32,9 +38,8 @@ impl Config {
             FormatArg::Human => Format::Human,
             FormatArg::Json => Format::Json,
             FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Sarif | FormatArg::Junit => {
-                bail!("--format {:?} is not available in this build", args.format)
-            }
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Junit => Format::Junit,
         };
         let threads = match args.threads {
             Some(0) => bail!("--threads must be at least 1"),
@@ -48,6 +53,7 @@ impl Config {
             baseline: args.baseline.clone(),
             show_secrets: args.show_secrets,
             fail_on: args.fail_on.map_or(Severity::Low, severity),
+            fail_on_given: args.fail_on.is_some(),
             color: use_color(args.color, args.output.is_some()),
             quiet: args.quiet,
             verbose: args.verbose,
@@ -55,7 +61,19 @@ impl Config {
             max_file_size: args.max_file_size,
             rule_files: args.rules.clone(),
             prefilter: !args.no_prefilter,
+            project: Project::default(),
         })
+    }
+
+    /// Loads the project configuration for a scan of `scanned` (`--config FILE`, or
+    /// `.keyward.yaml` at its repository root); its `fail_on` applies unless `--fail-on` was
+    /// given.
+    pub fn load_project(&mut self, scanned: &Path) -> Result<()> {
+        self.project = project::load(self.config_file.as_deref(), scanned)?;
+        if let (false, Some(level)) = (self.fail_on_given, self.project.settings.fail_on) {
+            self.fail_on = level;
+        }
+        Ok(())
     }
 
     pub fn report_options(&self) -> ReportOptions {
@@ -69,17 +87,32 @@ impl Config {
         }
     }
 
-    /// The built-in rules plus the user's rule files.
+    /// The built-in rules plus the user's rule files and the project's rules, less the ids
+    /// the project disables.
     pub fn rule_set(&self) -> Result<RuleSet> {
-        Ok(load_rule_set(&self.rule_files)?)
+        Ok(build_rule_set(&self.rule_files, &self.project)?)
     }
 }
 
 pub fn load_rule_set(extra: &[PathBuf]) -> std::result::Result<RuleSet, rules::RuleError> {
+    build_rule_set(extra, &Project::default())
+}
+
+/// The built-in rules, the rule files `extra` and the project's `rules:`, without the ids under
+/// its `disable:`. A disabled or allowed id that names no rule or code check is an error.
+pub fn build_rule_set(
+    extra: &[PathBuf],
+    project: &Project,
+) -> std::result::Result<RuleSet, rules::RuleError> {
     let mut all = rules::builtin_rules()?;
     for file in extra {
         all.extend(rules::load_user_file(file)?);
     }
+    all.extend(project.compile_rules()?);
+    project.check_rule_ids(&|id| {
+        all.iter().any(|r| r.id == id) || CODE_CHECKS.iter().any(|c| c.id == id)
+    })?;
+    all.retain(|r| !project.settings.disable.contains(&r.id));
     RuleSet::new(all)
 }
 
@@ -98,7 +131,7 @@ fn use_color(arg: ColorArg, to_file: bool) -> bool {
         ColorArg::Never => false,
         ColorArg::Auto => {
             !to_file
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
                 && std::io::stdout().is_terminal()
         }
     }

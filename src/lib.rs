@@ -5,12 +5,17 @@
 //! `report`. The launcher lives in `launch` and uses none of the scanner modules.
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod filter;
 pub mod finding;
+pub mod gitscan;
+pub mod hook;
 pub mod launch;
 pub mod messages;
+pub mod project;
 pub mod report;
 pub mod rules;
 pub mod scan;

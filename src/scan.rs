@@ -3,26 +3,48 @@
 //! prints.
 
 use crate::config::Config;
+use crate::detect::hygiene::{self, Scope};
 use crate::detect::{Detector, Scratch};
 use crate::finding::{sort_findings, Finding};
 use crate::messages;
 use crate::report::Summary;
 use crate::rules::RuleSet;
-use crate::source::{self, tree, Content};
+use crate::source::{self, tree, treefacts, Content};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Everything found in one buffer: rule matches. (File-level checks join here.)
+/// Everything found in one buffer: rule matches and every per-file hygiene check.
 pub fn scan_blob(
     detector: &Detector,
     path: &str,
     data: &[u8],
     scratch: &mut Scratch,
 ) -> Vec<Finding> {
-    detector.scan(path, data, scratch)
+    scan_blob_scoped(detector, path, data, scratch, Scope::All)
+}
+
+/// `scan_blob` with a choice of hygiene checks: history mode passes `Scope::CommittedFiles`
+/// (a committed `.env` or key file, not `DEBUG = True` in an old revision).
+pub fn scan_blob_scoped(
+    detector: &Detector,
+    path: &str,
+    data: &[u8],
+    scratch: &mut Scratch,
+    scope: Scope,
+) -> Vec<Finding> {
+    let mut findings = detector.scan(path, data, scratch);
+    hygiene::refine(path, data, &mut findings, scope);
+    findings.extend(hygiene::check_file(path, data, scope));
+    findings
+}
+
+/// The checks for a file that is not scanned for content (binary): its name alone, e.g. a
+/// committed `.p12` key bundle. Applies in every mode.
+pub fn scan_binary(path: &str) -> Vec<Finding> {
+    hygiene::check_binary(path)
 }
 
 #[derive(Default)]
@@ -53,7 +75,11 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
             continue;
         }
         let prefix = prefix_roots.then(|| display_root(root));
+        let env_files = Mutex::new(Vec::new());
         tree::walk(root, &opts, Scratch::default, |scratch, entry| {
+            if hygiene::is_env_file(&entry.rel) {
+                env_files.lock().unwrap().push(entry.rel.clone());
+            }
             let rel = match &prefix {
                 Some(p) => format!("{p}/{}", entry.rel),
                 None => entry.rel,
@@ -68,6 +94,11 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
                 &counters,
             );
         });
+        let env_files = env_files.into_inner().unwrap();
+        found
+            .lock()
+            .unwrap()
+            .extend(tree_hygiene(root, prefix.as_deref(), &env_files));
     }
     let mut summary = Summary {
         findings: found.into_inner().unwrap(),
@@ -77,6 +108,23 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
     summary.stats.bytes = counters.bytes.into_inner();
     finish(&mut summary, started);
     summary
+}
+
+/// The checks on the tree as a whole (env file permissions, `.gitignore` coverage), once per
+/// directory root; paths are prefixed like the root's other findings.
+fn tree_hygiene(root: &Path, prefix: Option<&str>, env_files: &[String]) -> Vec<Finding> {
+    if !root.is_dir() {
+        return Vec::new();
+    }
+    let facts = treefacts::gather(root, env_files, hygiene::is_env_file);
+    let mut findings = hygiene::check_tree(&facts);
+    if let Some(p) = prefix {
+        for f in &mut findings {
+            let path = format!("{p}/{}", f.path);
+            hygiene::relocate(f, path);
+        }
+    }
+    findings
 }
 
 fn display_root(root: &Path) -> String {
@@ -104,7 +152,12 @@ fn scan_file(
                 found.lock().unwrap().extend(findings);
             }
         }
-        Ok(Content::Binary) => {}
+        Ok(Content::Binary) => {
+            let findings = scan_binary(rel);
+            if !findings.is_empty() {
+                found.lock().unwrap().extend(findings);
+            }
+        }
         Ok(Content::TooLarge(len)) => messages::note(format!(
             "{}: skipped: {len} bytes is over --max-file-size",
             crate::report::sanitize::escape(rel)

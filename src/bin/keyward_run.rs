@@ -1,6 +1,23 @@
-//! `keyward-run`: start a program with its secrets (being built; see issue 6).
+//! `keyward-run`: start a program with its secrets (`keyward-run -- gunicorn app:app`). The
+//! work is in `keyward::launch`; this file parses, runs, and prints the error once.
 
-fn main() -> std::process::ExitCode {
-    eprintln!("keyward-run: not built yet");
-    std::process::ExitCode::from(125)
+use keyward::launch;
+use std::process::ExitCode;
+
+/// Every heap buffer is wiped before it is freed: the launcher handles secrets.
+#[global_allocator]
+static ALLOCATOR: launch::harden::ZeroOnFree = launch::harden::ZeroOnFree(std::alloc::System);
+
+fn main() -> ExitCode {
+    let args = match launch::parse_args() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    match launch::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            launch::report_error(&err);
+            launch::exit_code(&err)
+        }
+    }
 }

@@ -33,6 +33,8 @@ struct Hit {
 pub struct Scratch {
     windows: Vec<Window>,
     hits: Vec<Hit>,
+    /// Per rule, for the current file: 0 unknown, 1 applies, 2 does not (path globs).
+    applies: Vec<u8>,
 }
 
 pub struct Detector<'r> {
@@ -61,8 +63,10 @@ impl<'r> Detector<'r> {
     fn scan_view(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
         scratch.windows.clear();
         scratch.hits.clear();
+        scratch.applies.clear();
+        scratch.applies.resize(self.rules.rules().len(), 0);
         if self.prefilter {
-            self.keyword_windows(path, data, &mut scratch.windows);
+            self.keyword_windows(path, data, scratch);
         } else {
             self.whole_windows(path, data, &mut scratch.windows);
         }
@@ -77,11 +81,15 @@ impl<'r> Detector<'r> {
         self.to_findings(path, data, &scratch.hits)
     }
 
-    fn keyword_windows(&self, path: &str, data: &[u8], out: &mut Vec<Window>) {
+    fn keyword_windows(&self, path: &str, data: &[u8], scratch: &mut Scratch) {
+        let (out, applies) = (&mut scratch.windows, &mut scratch.applies);
         for m in self.rules.automaton().find_overlapping_iter(data) {
             for &r in self.rules.rules_for_keyword(m.pattern().as_usize()) {
                 let rule = self.rules.rule(r);
-                if rule.applies_to(path) {
+                if applies[r as usize] == 0 {
+                    applies[r as usize] = if rule.applies_to(path) { 1 } else { 2 };
+                }
+                if applies[r as usize] == 1 {
                     let (start, end) = window_around(data, m.start(), m.end(), rule.multiline);
                     out.push(Window {
                         rule: r,
@@ -122,7 +130,7 @@ impl<'r> Detector<'r> {
             let Some(secret) = caps.name("secret") else {
                 continue;
             };
-            let ctx = MatchContext::of(&caps);
+            let ctx = MatchContext::of(&caps, hay, secret.end());
             if !passes_gates(rule, path, &ctx, secret.as_bytes()) {
                 continue;
             }
@@ -191,13 +199,16 @@ pub fn finding_fingerprint(rule: &str, kind: Kind, path: &str, value: &[u8]) -> 
 pub struct MatchContext<'a> {
     pub key: &'a [u8],
     pub quoted: bool,
+    /// Up to 96 bytes that follow the secret (a URL's `@host`).
+    pub tail: &'a [u8],
 }
 
 impl<'a> MatchContext<'a> {
-    pub fn of(caps: &regex::bytes::Captures<'a>) -> Self {
+    pub fn of(caps: &regex::bytes::Captures<'a>, hay: &'a [u8], secret_end: usize) -> Self {
         MatchContext {
             key: caps.name("key").map_or(&b""[..], |k| k.as_bytes()),
             quoted: caps.name("quote").is_some() || caps.name("query").is_some(),
+            tail: &hay[secret_end..hay.len().min(secret_end + 96)],
         }
     }
 }
@@ -215,6 +226,7 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
     match rule.validator {
         Validator::None => true,
         Validator::GenericValue => generic::plausible(ctx.key, ctx.quoted, value, path),
+        Validator::UrlPassword => generic::url_password_plausible(value, ctx.tail),
     }
 }
 
@@ -256,6 +268,8 @@ fn drop_shadowed_generics(rules: &RuleSet, hits: &mut Vec<Hit>) {
     hits.retain(|h| {
         !rules.rule(h.rule).is_generic() || !specific.iter().any(|&(s, e)| s < h.end && h.start < e)
     });
-    hits.sort_unstable_by_key(|h| (h.start, h.rule));
-    hits.dedup_by_key(|h| (h.start, h.end, h.rule));
+    // The same value at the same place found by two rules (`aws-secret-key` and the AWS
+    // credentials-file rule): one finding, from the rule scoped to the file type if any.
+    hits.sort_unstable_by_key(|h| (h.start, h.end, rules.rule(h.rule).paths.is_none(), h.rule));
+    hits.dedup_by_key(|h| (h.start, h.end));
 }

@@ -77,7 +77,7 @@ fn plausible_value(value: &str) -> bool {
     if !(8..=256).contains(&len) || value.chars().any(char::is_whitespace) {
         return false;
     }
-    if is_reference(value) || is_identifier_shaped(value) || is_hash_shaped(value) {
+    if is_reference(value) || is_identifier_shaped(value) || is_hash_shaped(value) || is_wordy(value) {
         return false;
     }
     classes(value) >= 2 && shannon(value.as_bytes()) >= 3.0
@@ -125,6 +125,19 @@ fn is_identifier_shaped(v: &str) -> bool {
     uuid || dotted || words || image
 }
 
+/// Words joined by separators or digits (`test_schema_2`, `pass%2Bword`, `Orange-2`,
+/// `apples/oranges`): documentation and fixtures, not generated credentials. Random strings
+/// mix case inside a run of letters or carry many digits.
+fn is_wordy(v: &str) -> bool {
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    if digits > 2 {
+        return false;
+    }
+    v.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .all(|w| w.bytes().skip(1).all(|c| c.is_ascii_lowercase()) || w.bytes().all(|c| c.is_ascii_uppercase()))
+}
+
 /// Hex digests of common hash lengths other than 32 (git SHA-1 40, SHA-256 64, SHA-512 128),
 /// and `sha256:`/`sha512-` style integrity strings.
 fn is_hash_shaped(v: &str) -> bool {
@@ -151,6 +164,32 @@ fn classes(v: &str) -> usize {
     let digit = v.bytes().any(|c| c.is_ascii_digit());
     let symbol = v.bytes().any(|c| !c.is_ascii_alphanumeric());
     [lower, upper, digit, symbol].iter().filter(|&&x| x).count()
+}
+
+/// A password in a URL (`scheme://user:PASSWORD@host`), given the bytes after it: weak
+/// passwords for local or documentation hosts (`scott:tiger@localhost`) are development
+/// defaults; anything else is reported.
+pub fn url_password_plausible(password: &[u8], tail: &[u8]) -> bool {
+    let host = tail.strip_prefix(b"@").unwrap_or(tail);
+    let end = host
+        .iter()
+        .position(|c| b":/?#\"'`<> \t\r\n,;)".contains(c))
+        .unwrap_or(host.len());
+    let host = String::from_utf8_lossy(&host[..end]).to_ascii_lowercase();
+    let strength = shannon(password);
+    let text = String::from_utf8_lossy(password);
+    if is_wordy(&text) || (password.len() <= 12 && strength < 3.0) {
+        return false;
+    }
+    !is_local_or_doc_host(&host) || strength >= 3.5
+}
+
+fn is_local_or_doc_host(host: &str) -> bool {
+    matches!(host, "localhost" | "0.0.0.0" | "[::1]" | "host" | "hostname" | "server" | "")
+        || host.starts_with("127.")
+        || [".localhost", ".local", ".test", ".example", ".invalid", "example.com", "example.org", "example.net"]
+            .iter()
+            .any(|suffix| host.ends_with(suffix))
 }
 
 /// Source files where a literal is always quoted.
@@ -204,6 +243,17 @@ mod tests {
     }
 
     #[test]
+    fn url_passwords_for_local_hosts_need_strength() {
+        use super::url_password_plausible as ok;
+        assert!(!ok(b"tiger", b"@localhost/test"));
+        assert!(!ok(b"tiger^5HHH", b"@127.0.0.1:1433/test"));
+        assert!(!ok(b"tiger^5HHH", b"@mssql2022:1433/test"));
+        assert!(!ok(b"some_pass", b"@db.prod.internal:5432/x"));
+        assert!(ok(b"jTwn7gnunhAPjx9h", b"@legacy-db:3306/billing"));
+        assert!(ok(b"RcEXIsqV0Qjxw6SmjSrO", b"@localhost:5432/x"));
+    }
+
+    #[test]
     fn non_credentials_fail() {
         let cases: &[(&str, &str)] = &[
             ("RESET_TOKEN_SALT", "password-reset"),
@@ -227,6 +277,10 @@ mod tests {
                 "$2b$12$KIXQJ8r9z1eVtW3fQeQ6UOaZ8nB2yYk1pQ7mX5cR0sT9uV4wL6eGa",
             ),
             ("token", "os.environ.get(\"TOKEN\")"),
+            ("PWD", "pass%2Bword"),
+            ("password", "apples@oranges@@"),
+            ("token", "Orange-2x"),
+            ("schema_token", "test_schema_2"),
         ];
         for (k, v) in cases {
             assert!(

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod engine;
 pub mod entropy;
 pub mod generic;
+pub mod hygiene;
 pub mod lines;
 pub mod notebook;
 pub mod placeholder;

@@ -12,6 +12,8 @@ const DOCUMENTED_EXAMPLES: &[&str] = &[
     "pk_test_TYooMQauvdEDq54NiTphI7jx",
     // jwt.io's debugger token.
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    // GitHub REST API documentation (OAuth token in examples).
+    "gho_16C7e42F292c6912E7710c838347Ae178B4a",
 ];
 
 /// Substrings (lower-cased) that mark a template or a placeholder.
@@ -72,6 +74,9 @@ const TRIVIAL: &[&str] = &[
     "anonymous",
     "letmein",
     "qwerty",
+    // The classic demo account of Oracle and SQLAlchemy documentation (scott/tiger).
+    "tiger",
+    "scott",
     "example",
     "sample",
 ];
@@ -88,14 +93,31 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     if TRIVIAL.contains(&lower.as_str()) {
         return true;
     }
-    if MARKERS.iter().any(|m| lower.contains(m)) {
+    // Long random bodies (key blocks, JWTs) contain short markers such as `todo` by chance:
+    // only template syntax and elisions mark them as placeholders.
+    let markers = if value.len() <= LONG { MARKERS } else { LONG_MARKERS };
+    if markers.iter().any(|m| lower.contains(m)) || text.contains("EXAMPLE") {
         return true;
     }
-    if lower.starts_with('$') || lower.starts_with("os.environ") || lower.starts_with("env(") {
+    if is_variable(&text) || lower.starts_with("os.environ") || lower.starts_with("env(") {
         return true;
     }
     // Long values (key blocks, certificates) carry structured runs such as `AAAAAA`.
-    value.len() <= 128 && (has_run(value, 6) || has_sequence(value, 6))
+    value.len() <= LONG && (has_run(value, 6) || has_sequence(value, 6))
+}
+
+/// Values longer than this are judged as key material, with fewer markers.
+const LONG: usize = 128;
+const LONG_MARKERS: &[&str] = &["${", "{{", "...", "…", "placeholder", "redacted", "your_"];
+
+/// `$VAR`, `${VAR}`, `$(cmd)`: a shell or template variable, not a `$6$…` crypt hash.
+fn is_variable(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('$') else {
+        return false;
+    };
+    let rest = rest.trim_start_matches(['{', '(']).trim_end_matches(['}', ')']);
+    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !rest.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// A run of `n` identical alphanumeric characters (`000000`, `aaaaaa`).
@@ -142,6 +164,8 @@ mod tests {
     #[test]
     fn random_values_pass() {
         for v in [
+            "$6$rounds=5000$Qx8bT2$Lm3kP9vZr7",
+            "$apr1$Zr7pQ2vL$3kT8qZwN5vR2mLx7q9",
             "ghp_R2b8Kq0ZpLx7Vt4nWm9Yc3Hd6Jf1Gs5Ua2Qe",
             "Q40RebSZLYy4rSIspnvdtZPO",
             "1sFg3Y7/a9qyeGEeo8WjZJ9TxbEUjhQDUetmVJLE",

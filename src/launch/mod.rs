@@ -1,2 +1,133 @@
-//! The launcher behind `keyward-run` (being built; see issue 6). Uses none of the scanner's
-//! rules, sources, detectors or reports.
+//! The launcher behind `keyward-run`: loads env files and secret references, checks them, and
+//! starts the program with them. It uses none of the scanner's rules, sources, detectors or
+//! reports, so the binary stays small and starts fast.
+//!
+//! Flow: `cli` → `Config` → `harden` → `envfile` (+ `checks` per file) → `env::Plan` →
+//! `refs` (`vault`, secret files) → `checks` → `dryrun` | `exec` | `pump` (`mask`, `signals`).
+
+mod checks;
+pub mod cli;
+mod dryrun;
+mod env;
+mod envfile;
+mod exec;
+mod gitindex;
+pub mod harden;
+mod lines;
+mod mask;
+mod names;
+mod notice;
+mod pump;
+mod refs;
+mod schema;
+mod secrets;
+#[cfg(unix)]
+mod signals;
+mod vault;
+
+use anyhow::{bail, Context, Result};
+use checks::{Level, Problem};
+use cli::{Args, Config, Profile};
+use env::Plan;
+use std::process::ExitCode;
+
+/// Exit code of the launcher's own failures, refusals included (the `env(1)` convention).
+const FAILURE: u8 = 125;
+
+/// Parses the command line; on a usage error prints clap's message and gives the exit code
+/// (125, or 0 for `--help` and `--version`).
+pub fn parse_args() -> Result<Args, ExitCode> {
+    use clap::Parser;
+    Args::try_parse().map_err(|err| {
+        let _ = err.print();
+        ExitCode::from(if err.use_stderr() { FAILURE } else { 0 })
+    })
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let process = env::process_env();
+    let config = Config::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
+    let core = harden::disable_core_dumps();
+    let (plan, problems) = prepare(&config, process)?;
+    let refused = report(&problems, config.profile);
+    if config.dry_run {
+        dryrun::print(&plan).context("failed to write the dry run")?;
+        if refused {
+            notice::error("the program would not be started (see above)");
+            return Ok(ExitCode::from(FAILURE));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if refused {
+        let program = notice::escape(&config.command[0].to_string_lossy());
+        bail!("refusing to start {program} (see above)");
+    }
+    start(&config, plan, &core)
+}
+
+/// Loads, merges, resolves and checks: everything short of starting the program.
+fn prepare(
+    config: &Config,
+    process: std::collections::BTreeMap<String, String>,
+) -> Result<(Plan, Vec<Problem>)> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for path in &config.env_files {
+        files.push(envfile::load(path)?);
+        problems.extend(checks::file_problems(path));
+    }
+    let mut plan = Plan::new(process, &files, config.override_existing);
+    drop(files);
+    let failures = refs::resolve_all(&mut plan);
+    problems.extend(failures.into_iter().map(|message| Problem {
+        level: Level::Fatal,
+        message,
+    }));
+    let mut required = config.require.clone();
+    if let Some(schema) = &config.schema {
+        required.extend(schema::required_keys(schema)?);
+    }
+    problems.extend(checks::env_problems(&plan, &required));
+    Ok((plan, problems))
+}
+
+/// Prints each problem as a warning or a refusal; tells whether any refuses the start.
+fn report(problems: &[Problem], profile: Profile) -> bool {
+    let strict = profile == Profile::Production;
+    let mut refused = false;
+    for problem in problems {
+        if problem.level == Level::Fatal || strict {
+            notice::refuse(&problem.message);
+            refused = true;
+        } else if problem.level == Level::Warning {
+            notice::warn(&problem.message);
+        }
+    }
+    refused
+}
+
+fn start(config: &Config, plan: Plan, core: &harden::CoreLimit) -> Result<ExitCode> {
+    let program = &config.command[0];
+    let command = exec::command(&config.command, &plan);
+    if !config.mask {
+        return Err(exec::exec(command, program, core).into());
+    }
+    let patterns = secrets::patterns(&secrets::secret_values(&plan));
+    // The plan's buffers are wiped as they are freed (`harden::ZeroOnFree`).
+    drop(plan);
+    let code = pump::run_masked(command, program, patterns, core)?;
+    Ok(ExitCode::from(code))
+}
+
+/// Prints the error chain once; it names files, variables and references, never values.
+pub fn report_error(err: &anyhow::Error) {
+    notice::error(&format!("{err:#}"));
+}
+
+/// 127 or 126 when the program could not be started, 125 for everything else.
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    let code = err
+        .downcast_ref::<exec::StartError>()
+        .map_or(FAILURE, exec::StartError::exit_code);
+    ExitCode::from(code)
+}

@@ -32,6 +32,7 @@ pub fn render(out: &mut dyn Write, summary: &Summary, opts: &ReportOptions) -> i
         "tool": {"name": "keyward", "version": env!("CARGO_PKG_VERSION")},
         "findings": findings,
         "stats": summary.stats,
+        "stale_baseline": summary.stale_baseline,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

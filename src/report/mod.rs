@@ -3,8 +3,10 @@
 
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod rules;
 pub mod sanitize;
+pub mod sarif;
 
 use crate::finding::Finding;
 use crate::rules::RuleSet;
@@ -17,6 +19,8 @@ pub enum Format {
     Human,
     Json,
     Jsonl,
+    Sarif,
+    Junit,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -27,6 +31,10 @@ pub struct Stats {
     pub bytes: u64,
     pub elapsed_ms: u64,
     pub errors: u64,
+    /// Findings dropped by the project configuration (`.keyward.yaml`).
+    pub allowed: u64,
+    /// Findings hidden by the baseline.
+    pub baselined: u64,
 }
 
 /// Everything a reporter needs: findings in report order and the run's counters.
@@ -36,6 +44,8 @@ pub struct Summary {
     pub stats: Stats,
     /// Lines for the human report's footer (e.g. "history is cut: shallow clone").
     pub notes: Vec<String>,
+    /// Baseline entries that matched no finding of this run.
+    pub stale_baseline: Vec<crate::baseline::Entry>,
 }
 
 pub struct ReportOptions {
@@ -84,11 +94,12 @@ fn render(
     rules: &RuleSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
-    let _ = rules;
     match opts.format {
         Format::Human => human::render(out, summary, opts),
         Format::Json => json::render(out, summary, opts),
         Format::Jsonl => json::render_lines(out, summary, opts),
+        Format::Sarif => sarif::render(out, summary, rules, opts),
+        Format::Junit => junit::render(out, summary, opts),
     }
 }
 

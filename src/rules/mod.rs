@@ -23,6 +23,19 @@ pub struct RuleError {
     pub message: String,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::spans_lines;
+
+    #[test]
+    fn multiline_patterns_are_recognised() {
+        assert!(spans_lines(r"(?s)-----BEGIN.*?-----END"));
+        assert!(spans_lines(r"key\n[A-Z]+"));
+        assert!(!spans_lines(r"token[^\n]{0,20}=(?P<secret>\w+)"));
+        assert!(!spans_lines(r"(?P<secret>ghp_[A-Za-z0-9]{36})"));
+    }
+}
+
 impl RuleError {
     fn new(file: &str, message: impl Into<String>) -> Self {
         RuleError {
@@ -39,6 +52,8 @@ pub enum Validator {
     None,
     /// Secret-named assignment: the value must look like a real credential.
     GenericValue,
+    /// Password in a URL: a weak one for a local or documentation host is a dev default.
+    UrlPassword,
 }
 
 #[derive(Debug)]
@@ -133,9 +148,11 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         return Err(fail("a keyword is empty".into()));
     }
     let paths = compile_globs(&raw.paths).map_err(fail)?;
-    let multiline = raw.pattern.contains("(?s") || raw.pattern.contains("\\n");
+    let multiline = spans_lines(&raw.pattern);
     let validator = if raw.id.starts_with("generic-") && file.starts_with("patterns/") {
         Validator::GenericValue
+    } else if file.starts_with("patterns/databases/") {
+        Validator::UrlPassword
     } else {
         Validator::None
     };
@@ -158,6 +175,28 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         multiline,
         regex: OnceLock::new(),
     })
+}
+
+/// Whether a pattern can match across lines: `(?s)` mode, or a `\n` outside a negated class
+/// (`[^\n]` keeps a match on one line).
+fn spans_lines(pattern: &str) -> bool {
+    if pattern.contains("(?s") {
+        return true;
+    }
+    let bytes = pattern.as_bytes();
+    let mut negated_class = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'n') && !negated_class => return true,
+            b'\\' => i += 1,
+            b'[' if bytes.get(i + 1) == Some(&b'^') => negated_class = true,
+            b']' => negated_class = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>, String> {

@@ -2,8 +2,13 @@
 //! their own modules). Sources never match and never print findings; they hand the
 //! orchestrator paths and bytes, and report per-file problems through `messages`.
 
+pub mod git;
+pub mod gitblob;
+pub mod history;
+pub mod staged;
 pub mod stdin;
 pub mod tree;
+pub mod treefacts;
 
 /// How a source reads one file's bytes.
 pub enum Content {

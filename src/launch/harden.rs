@@ -1,0 +1,169 @@
+//! Keeps secrets out of crash artefacts: no core dump of the launcher while it holds secrets
+//! (Linux: `PR_SET_DUMPABLE`, which also bars same-user ptrace; every Unix: `RLIMIT_CORE`),
+//! with the program's own core limit given back to it; and `ZeroOnFree`, the allocator of
+//! `keyward-run`, which wipes every heap buffer before it is freed or moved.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+/// The core-file limit the launcher found, to hand back to the program it starts.
+pub struct CoreLimit {
+    #[cfg(unix)]
+    saved: Option<libc::rlimit>,
+}
+
+/// Turns core dumps off for this process; returns what to restore for the child.
+pub fn disable_core_dumps() -> CoreLimit {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes a plain integer argument.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+    CoreLimit::disable()
+}
+
+#[cfg(unix)]
+impl CoreLimit {
+    fn disable() -> CoreLimit {
+        let mut saved = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: both calls get a pointer to a live rlimit.
+        let saved = unsafe {
+            if libc::getrlimit(libc::RLIMIT_CORE, &mut saved) != 0 {
+                return CoreLimit { saved: None };
+            }
+            let off = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: saved.rlim_max,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &off);
+            saved
+        };
+        CoreLimit { saved: Some(saved) }
+    }
+
+    /// Gives the original limit back (the child inherits it), right before exec or spawn.
+    pub fn restore(&self) {
+        if let Some(saved) = &self.saved {
+            // SAFETY: a pointer to a live rlimit.
+            unsafe { libc::setrlimit(libc::RLIMIT_CORE, saved) };
+        }
+    }
+
+    /// Off again, once the child is started and the launcher keeps running (`--mask`).
+    pub fn reapply(&self) {
+        if let Some(saved) = &self.saved {
+            let off = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: saved.rlim_max,
+            };
+            // SAFETY: a pointer to a live rlimit.
+            unsafe { libc::setrlimit(libc::RLIMIT_CORE, &off) };
+        }
+    }
+}
+
+#[cfg(not(unix))]
+impl CoreLimit {
+    fn disable() -> CoreLimit {
+        CoreLimit {}
+    }
+    pub fn restore(&self) {}
+    pub fn reapply(&self) {}
+}
+
+/// A global allocator that zeroes memory before it returns it to `Inner`, so that freed
+/// buffers (env files, Vault answers, copies made by `Command`) keep no secret behind.
+pub struct ZeroOnFree<Inner = System>(pub Inner);
+
+/// Zeroes `len` bytes at `ptr` in a way the optimiser may not drop as a dead store.
+///
+/// # Safety
+/// `ptr` must be valid for writes of `len` bytes.
+unsafe fn wipe(ptr: *mut u8, len: usize) {
+    std::ptr::write_bytes(ptr, 0, len);
+    std::hint::black_box(ptr);
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+// SAFETY: every method forwards to `Inner` with the same layouts; `realloc` is alloc + copy +
+// dealloc of the old block, so the old block is wiped like any other.
+unsafe impl<Inner: GlobalAlloc> GlobalAlloc for ZeroOnFree<Inner> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.0.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.0.alloc_zeroed(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        wipe(ptr, layout.size());
+        self.0.dealloc(ptr, layout);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+        let new = self.0.alloc(new_layout);
+        if !new.is_null() {
+            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            self.dealloc(ptr, layout);
+        }
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Checks, at each free, that the block it is handed is all zeros.
+    struct Inspecting(AtomicBool);
+
+    unsafe impl GlobalAlloc for Inspecting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            System.alloc(layout)
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            let block = std::slice::from_raw_parts(ptr, layout.size());
+            if block.iter().any(|&b| b != 0) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+            System.dealloc(ptr, layout);
+        }
+    }
+
+    #[test]
+    fn freed_and_moved_blocks_are_wiped() {
+        let alloc = ZeroOnFree(Inspecting(AtomicBool::new(false)));
+        unsafe {
+            let layout = Layout::from_size_align(16, 1).unwrap();
+            let ptr = alloc.alloc(layout);
+            ptr.copy_from(b"hunter22hunter22".as_ptr(), 16);
+            let grown = alloc.realloc(ptr, layout, 64);
+            assert_eq!(std::slice::from_raw_parts(grown, 16), b"hunter22hunter22");
+            alloc.dealloc(grown, Layout::from_size_align(64, 1).unwrap());
+        }
+        assert!(
+            !alloc.0 .0.load(Ordering::SeqCst),
+            "a block was freed with data in it"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn core_limit_is_off_then_restored() {
+        let limit = CoreLimit::disable();
+        let mut now = libc::rlimit {
+            rlim_cur: 1,
+            rlim_max: 1,
+        };
+        unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut now) };
+        assert_eq!(now.rlim_cur, 0);
+        limit.restore();
+        unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut now) };
+        assert_eq!(now.rlim_cur, limit.saved.unwrap().rlim_cur);
+    }
+}

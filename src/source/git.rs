@@ -1,0 +1,101 @@
+//! Git plumbing shared by the history and staged sources: opening a repository with an error
+//! that names it, commit provenance (`CommitInfo`), and a cheap hash set of object ids.
+//! Nothing here scans or prints.
+
+use crate::finding::CommitInfo;
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+/// Opens the repository at (or above) `path`; bare repositories work too.
+pub fn open_repo(path: &Path) -> Result<Repository> {
+    Repository::discover(path).with_context(|| {
+        format!(
+            "failed to open repository {}; is it a git repository?",
+            path.display()
+        )
+    })
+}
+
+/// Object ids are already uniformly random: the first eight bytes are the hash.
+#[derive(Default)]
+pub struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if bytes.len() >= 8 {
+            let mut head = [0u8; 8];
+            head.copy_from_slice(&bytes[..8]);
+            self.0 ^= u64::from_le_bytes(head);
+        }
+    }
+
+    fn write_usize(&mut self, _: usize) {}
+}
+
+pub type OidSet = HashSet<Oid, BuildHasherDefault<OidHasher>>;
+pub type OidMap<V> = std::collections::HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
+
+/// Who wrote `commit`, when, and why: the provenance a history or staged finding carries.
+pub fn commit_info(commit: &git2::Commit) -> CommitInfo {
+    let author = commit.author();
+    CommitInfo {
+        id: commit.id().to_string(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: rfc3339(author.when()),
+        summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// `2024-01-09T10:15:00+01:00`: the commit's own time and offset.
+pub fn rfc3339(time: git2::Time) -> String {
+    let offset = i64::from(time.offset_minutes());
+    let local = time.seconds() + offset * 60;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let sign = if offset < 0 { '-' } else { '+' };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+        offset.abs() / 60,
+        offset.abs() % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn formats_commit_times() {
+        let t = git2::Time::new(1_704_795_300, 0);
+        assert_eq!(rfc3339(t), "2024-01-09T10:15:00+00:00");
+        let t = git2::Time::new(1_704_795_300, -330);
+        assert_eq!(rfc3339(t), "2024-01-09T04:45:00-05:30");
+        assert_eq!(rfc3339(git2::Time::new(951_782_400, 60)), "2000-02-29T01:00:00+01:00");
+    }
+}
