@@ -31,10 +31,10 @@ if [ -n "$gitleaks" ]; then
   cmds+=(-n gitleaks "$gitleaks dir $tree --no-banner --exit-code 0 -r $out/gitleaks.json")
 fi
 if [ -n "$betterleaks" ]; then
-  cmds+=(-n betterleaks "$betterleaks dir $tree --no-banner --exit-code 0 -r $out/betterleaks.json")
+  cmds+=(-n betterleaks "$betterleaks fs $tree --no-banner --exit-code 0 -s")
 fi
 if [ -n "$kingfisher" ]; then
-  cmds+=(-n kingfisher "$kingfisher scan $tree --no-validate --format json -o $out/kingfisher.json")
+  cmds+=(-n kingfisher "$kingfisher scan $tree --git-history none --no-validate --format json -o $out/kingfisher.json")
 fi
 
 hyperfine -N -i --warmup 2 --runs "$runs" --export-markdown "$out/scan.md" "${cmds[@]}"

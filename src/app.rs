@@ -1,5 +1,6 @@
 //! Command dispatch: turns the parsed command line into a run of one command and its exit code.
 
+use crate::baseline::Coverage;
 use crate::cli::{BaselineArgs, Cli, Command, CommonArgs, RulesAction, ScanArgs};
 use crate::cli::{HistoryArgs, HistoryRange, HookAction, StagedArgs};
 use crate::config::{load_rule_set, Config};
@@ -30,11 +31,21 @@ pub fn run() -> Result<ExitCode> {
 fn cmd_history(args: HistoryArgs) -> Result<ExitCode> {
     let (cfg, rules, filters) = prepare(&args.common, &args.repo)?;
     let sel = history_selection(&args.range);
-    let whole = sel.range.is_none() && sel.since_commit.is_none() && sel.branch.is_none();
     let mut summary = gitscan::history(&cfg, &rules, &args.repo, &sel)?;
-    filters.with_stale_report(whole).apply(&mut summary);
+    filters
+        .with_coverage(history_coverage(&sel))
+        .apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
     Ok(scan::exit_code(&summary, &cfg))
+}
+
+/// Every ref, or a part of history (a range, a branch, commits after one).
+fn history_coverage(sel: &Selection) -> Coverage {
+    if sel.range.is_none() && sel.since_commit.is_none() && sel.branch.is_none() {
+        Coverage::History
+    } else {
+        Coverage::Partial
+    }
 }
 
 fn history_selection(range: &HistoryRange) -> Selection {
@@ -49,7 +60,7 @@ fn history_selection(range: &HistoryRange) -> Selection {
 fn cmd_staged(args: StagedArgs) -> Result<ExitCode> {
     let (cfg, rules, filters) = prepare(&args.common, &args.repo)?;
     let mut summary = gitscan::staged(&cfg, &rules, &args.repo)?;
-    filters.with_stale_report(false).apply(&mut summary);
+    filters.apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
     Ok(scan::exit_code(&summary, &cfg))
 }
@@ -66,10 +77,14 @@ fn cmd_hook(action: HookAction) -> Result<ExitCode> {
 fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
     let (cfg, rules, filters) = prepare(&args.common, first)?;
-    // Stale baseline entries can only be told apart in a scan of the whole project.
     let whole = args.paths.len() == 1 && first.is_dir() && cfg.project.prefix.is_empty();
+    let coverage = if whole {
+        Coverage::Tree
+    } else {
+        Coverage::Partial
+    };
     let mut summary = scan::scan_paths(&cfg, &rules, &args.paths, args.no_ignore);
-    filters.with_stale_report(whole).apply(&mut summary);
+    filters.with_coverage(coverage).apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
     Ok(scan::exit_code(&summary, &cfg))
 }
@@ -90,13 +105,14 @@ fn prepare(common: &CommonArgs, scanned: &Path) -> Result<(Config, rules::RuleSe
 /// baseline), and records or prunes the baseline file. Exits 0, or 2 if an input was unreadable.
 fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
     let (cfg, rules, filters) = prepare(&args.common, &args.path)?;
-    let mut summary = baseline_scan(&args, &cfg, &rules)?;
+    let (mut summary, coverage) = baseline_scan(&args, &cfg, &rules)?;
     filters.without_baseline().apply(&mut summary);
     let output = (cfg.output.clone()).unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_FILE));
     let update = baseline::Update {
         output: &output,
         previous: cfg.baseline.as_deref(),
         prune: args.prune,
+        coverage,
     };
     baseline::update(&summary.findings, &update)?;
     Ok(if summary.stats.errors > 0 {
@@ -106,25 +122,35 @@ fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
     })
 }
 
-/// The scan `keyward baseline` records: the tree, the staged change or the history. Pruning
-/// needs a scan of everything the baseline may cover, or it would drop live entries.
-fn baseline_scan(args: &BaselineArgs, cfg: &Config, rules: &rules::RuleSet) -> Result<Summary> {
+/// The scan `keyward baseline` records (the tree, the staged change or the history) and what
+/// it covered. Pruning needs a whole tree or every ref, or it would drop live entries.
+fn baseline_scan(
+    args: &BaselineArgs,
+    cfg: &Config,
+    rules: &rules::RuleSet,
+) -> Result<(Summary, Coverage)> {
     let sel = history_selection(&args.range);
-    let narrowed = sel.range.is_some() || sel.since_commit.is_some() || sel.branch.is_some();
-    if narrowed && !args.history {
+    let coverage = if args.history {
+        history_coverage(&sel)
+    } else if args.staged || !cfg.project.prefix.is_empty() {
+        Coverage::Partial
+    } else {
+        Coverage::Tree
+    };
+    if !args.history && history_coverage(&sel) == Coverage::Partial {
         bail!("--range, --since-commit and --branch need --history");
     }
-    let partial = args.staged || narrowed || !cfg.project.prefix.is_empty();
-    if args.prune && partial {
+    if args.prune && coverage == Coverage::Partial {
         bail!("--prune needs a scan of the whole repository: no --staged, no commit range, no subdirectory");
     }
-    Ok(if args.history {
+    let summary = if args.history {
         gitscan::history(cfg, rules, &args.path, &sel)?
     } else if args.staged {
         gitscan::staged(cfg, rules, &args.path)?
     } else {
         scan::scan_paths(cfg, rules, std::slice::from_ref(&args.path), args.no_ignore)
-    })
+    };
+    Ok((summary, coverage))
 }
 
 fn cmd_rules(action: RulesAction) -> Result<ExitCode> {

@@ -131,11 +131,7 @@ pub fn from_findings(findings: &[Finding], previous: Option<&Baseline>) -> Basel
             fingerprint: f.fingerprint.clone(),
             rule: f.rule.clone(),
             path: f.path.clone(),
-            commit: f
-                .commit
-                .as_ref()
-                .map(|c| c.id.clone())
-                .filter(|id| !id.is_empty()),
+            commit: f.commit.as_ref().and_then(|c| recorded_commit(&c.id)),
             reason: kept.and_then(|e| e.reason.clone()),
             expires: kept.and_then(|e| e.expires.clone()),
         });
@@ -146,13 +142,44 @@ pub fn from_findings(findings: &[Finding], previous: Option<&Baseline>) -> Basel
     }
 }
 
-/// Splits the entries into those whose fingerprint is in `found` and the stale rest.
-pub fn prune(baseline: &Baseline, found: &HashSet<&str>) -> (Baseline, Vec<Entry>) {
-    let (kept, stale): (Vec<Entry>, Vec<Entry>) = baseline
-        .entries
-        .iter()
-        .cloned()
-        .partition(|e| found.contains(e.fingerprint.as_str()));
+/// The commit an entry records: none for a staged finding (git's null id: the commit does
+/// not exist yet), so that staged entries are judged like tree entries.
+fn recorded_commit(id: &str) -> Option<String> {
+    id.bytes().any(|b| b != b'0').then(|| id.to_string())
+}
+
+/// What a scan saw of what a baseline covers, which decides the entries it can call stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Part of it (the staged change, a commit range, a subdirectory, some files): none.
+    Partial,
+    /// The whole working tree: the entries recorded from a tree (without a commit).
+    Tree,
+    /// Every commit of every ref: the entries recorded from history (with a commit). A tree
+    /// scan cannot judge those: the secret may be gone from the tree but not from history.
+    History,
+}
+
+impl Coverage {
+    /// Whether a scan with this coverage can tell that `entry` matches nothing any more.
+    pub fn judges(self, entry: &Entry) -> bool {
+        match self {
+            Coverage::Partial => false,
+            Coverage::Tree => entry.commit.is_none(),
+            Coverage::History => entry.commit.is_some(),
+        }
+    }
+}
+
+/// Splits the entries into those kept and the stale ones: entries that `coverage` can judge
+/// and whose fingerprint is not in `found`.
+pub fn prune(
+    baseline: &Baseline,
+    found: &HashSet<&str>,
+    coverage: Coverage,
+) -> (Baseline, Vec<Entry>) {
+    let (kept, stale): (Vec<Entry>, Vec<Entry>) = (baseline.entries.iter().cloned())
+        .partition(|e| !coverage.judges(e) || found.contains(e.fingerprint.as_str()));
     let kept = Baseline {
         version: baseline.version,
         entries: kept,
@@ -168,6 +195,8 @@ pub struct Update<'a> {
     pub previous: Option<&'a Path>,
     /// Drop the previous entries that match nothing instead of recording today's findings.
     pub prune: bool,
+    /// What the scan covered (pruning needs more than `Partial`).
+    pub coverage: Coverage,
 }
 
 /// `keyward baseline`: records `findings` as accepted (keeping the `reason` and `expires` of
@@ -183,7 +212,7 @@ pub fn update(findings: &[Finding], up: &Update) -> Result<()> {
     let next = match (&previous, up.prune) {
         (Some(old), true) => {
             let found: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
-            let (kept, stale) = prune(old, &found);
+            let (kept, stale) = prune(old, &found, up.coverage);
             for e in &stale {
                 crate::messages::note(format!(
                     "pruned: {} at {} ({})",

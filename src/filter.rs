@@ -3,7 +3,7 @@
 //! and then the baseline (hide listed fingerprints unless expired; find stale entries). It
 //! neither scans nor prints findings; its notes go to stderr through `messages`.
 
-use crate::baseline::{self, Baseline};
+use crate::baseline::{self, Baseline, Coverage};
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::messages;
@@ -23,7 +23,7 @@ pub struct Filters {
     stopwords: Vec<String>,
     prefix: String,
     baseline: Option<Loaded>,
-    report_stale: bool,
+    coverage: Coverage,
 }
 
 #[derive(Debug)]
@@ -31,6 +31,39 @@ struct Loaded {
     path: PathBuf,
     baseline: Baseline,
     today: String,
+}
+
+impl Loaded {
+    fn read(path: &std::path::Path) -> Result<Self> {
+        Ok(Loaded {
+            path: path.to_path_buf(),
+            baseline: baseline::read(path)?,
+            today: baseline::today(),
+        })
+    }
+
+    /// The fingerprints the baseline hides among `found`: those of entries not expired. An
+    /// expired entry that still matches is noted, so the reappearing finding is explained.
+    fn hiding<'a>(&'a self, found: &HashSet<&str>) -> HashSet<&'a str> {
+        let mut hide = HashSet::new();
+        for entry in &self.baseline.entries {
+            if !found.contains(entry.fingerprint.as_str()) {
+                continue;
+            }
+            if entry.is_expired(&self.today) {
+                messages::note(format!(
+                    "{}: the entry for {} at {} expired on {}; its finding is reported again",
+                    self.path.display(),
+                    entry.rule,
+                    crate::report::sanitize::escape(&entry.path),
+                    entry.expires.as_deref().unwrap_or_default()
+                ));
+            } else {
+                hide.insert(entry.fingerprint.as_str());
+            }
+        }
+        hide
+    }
 }
 
 impl Filters {
@@ -48,11 +81,7 @@ impl Filters {
             .map(|v| Regex::new(v).map_err(|e| bad(format!("allow.values: `{v}`: {e}"))))
             .collect::<Result<_>>()?;
         let baseline = match &cfg.baseline {
-            Some(path) => Some(Loaded {
-                path: path.clone(),
-                baseline: baseline::read(path)?,
-                today: baseline::today(),
-            }),
+            Some(path) => Some(Loaded::read(path)?),
             None => None,
         };
         Ok(Filters {
@@ -69,7 +98,7 @@ impl Filters {
                 .collect(),
             prefix: project.prefix.clone(),
             baseline,
-            report_stale: true,
+            coverage: Coverage::Partial,
         })
     }
 
@@ -79,10 +108,10 @@ impl Filters {
         self
     }
 
-    /// Whether entries that matched nothing are reported: only a scan of everything the
-    /// baseline could cover (not the staged change, a commit range or a subdirectory) can tell.
-    pub fn with_stale_report(mut self, on: bool) -> Self {
-        self.report_stale = on;
+    /// What the scan covered, which decides the baseline entries it reports as stale (none
+    /// by default: a scan of the staged change, a commit range or a subdirectory cannot tell).
+    pub fn with_coverage(mut self, coverage: Coverage) -> Self {
+        self.coverage = coverage;
         self
     }
 
@@ -123,28 +152,11 @@ impl Filters {
     }
 
     fn apply_baseline(&self, loaded: &Loaded, summary: &mut Summary) {
-        let found: HashSet<String> = summary
-            .findings
-            .iter()
+        let fingerprints: Vec<String> = (summary.findings.iter())
             .map(|f| f.fingerprint.clone())
             .collect();
-        let mut hide = HashSet::new();
-        for entry in &loaded.baseline.entries {
-            if !found.contains(&entry.fingerprint) {
-                continue;
-            }
-            if entry.is_expired(&loaded.today) {
-                messages::note(format!(
-                    "{}: the entry for {} at {} expired on {}; its finding is reported again",
-                    loaded.path.display(),
-                    entry.rule,
-                    crate::report::sanitize::escape(&entry.path),
-                    entry.expires.as_deref().unwrap_or_default()
-                ));
-            } else {
-                hide.insert(entry.fingerprint.as_str());
-            }
-        }
+        let found: HashSet<&str> = fingerprints.iter().map(String::as_str).collect();
+        let hide = loaded.hiding(&found);
         let before = summary.findings.len();
         summary
             .findings
@@ -157,12 +169,9 @@ impl Filters {
                 loaded.path.display()
             ));
         }
-        if self.report_stale {
-            let found: HashSet<&str> = found.iter().map(String::as_str).collect();
-            let (_, stale) = baseline::prune(&loaded.baseline, &found);
-            note_stale(loaded, &stale);
-            summary.stale_baseline = stale;
-        }
+        let (_, stale) = baseline::prune(&loaded.baseline, &found, self.coverage);
+        note_stale(loaded, &stale);
+        summary.stale_baseline = stale;
     }
 }
 

@@ -5,6 +5,7 @@
 //! nor prints findings.
 
 use crate::config::Config;
+use crate::detect::hygiene::Scope;
 use crate::detect::{Detector, Scratch};
 use crate::finding::{CommitInfo, Finding};
 use crate::messages;
@@ -30,8 +31,14 @@ use std::time::Instant;
 const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
 
 /// `keyward history`: scans the blobs introduced by the selected commits of `repo_path`.
-pub fn history(cfg: &Config, rules: &RuleSet, repo_path: &Path, sel: &Selection) -> Result<Summary> {
+pub fn history(
+    cfg: &Config,
+    rules: &RuleSet,
+    repo_path: &Path,
+    sel: &Selection,
+) -> Result<Summary> {
     let started = Instant::now();
+    bound_libgit2_memory();
     let repo = open_repo(repo_path)?;
     let mut summary = Summary::default();
     if repo.is_shallow() {
@@ -42,9 +49,14 @@ pub fn history(cfg: &Config, rules: &RuleSet, repo_path: &Path, sel: &Selection)
     let bar = progress(cfg, commits.len() as u64, "commits");
     let plan = history::plan(&repo, commits, || bar.inc(1));
     bar.finish_and_clear();
-    eprintln!("TIMING plan {:?} blobs {}", started.elapsed(), plan.blobs.len());
     if let Some(first) = plan.submodules.first() {
-        add_note(&mut summary, format!("{} submodule(s) not followed (e.g. {first}): scan their repositories on their own", plan.submodules.len()));
+        add_note(
+            &mut summary,
+            format!(
+                "{} submodule(s) not followed (e.g. {first}): scan their repositories on their own",
+                plan.submodules.len()
+            ),
+        );
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
@@ -64,6 +76,17 @@ pub fn history(cfg: &Config, rules: &RuleSet, repo_path: &Path, sel: &Selection)
     Ok(summary)
 }
 
+/// Each tree is read once, so libgit2's object cache would only hold on to memory; and its
+/// pack windows are capped so a large pack is not mapped (and resident) whole.
+fn bound_libgit2_memory() {
+    git2::opts::enable_caching(false);
+    // SAFETY: set before any other thread uses libgit2 in this run.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(16 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(64 << 20);
+    }
+}
+
 fn add_note(summary: &mut Summary, note: String) {
     messages::note(&note);
     summary.notes.push(note);
@@ -77,7 +100,9 @@ fn progress(cfg: &Config, len: u64, what: &str) -> ProgressBar {
     let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg} ETA {eta}")
         .expect("valid template")
         .progress_chars("=> ");
-    ProgressBar::new(len).with_style(style).with_prefix(what.to_string())
+    ProgressBar::new(len)
+        .with_style(style)
+        .with_prefix(what.to_string())
 }
 
 /// What the workers gather while the blobs stream past.
@@ -91,6 +116,12 @@ struct Run {
 }
 
 impl Run {
+    fn keep(&self, blob: u32, findings: Vec<Finding>) {
+        if !findings.is_empty() {
+            self.found.lock().unwrap().push((blob, findings));
+        }
+    }
+
     fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         let lfs = self.lfs.lock().unwrap();
@@ -107,21 +138,33 @@ fn scan_plan(dirs: (&Path, &Path), plan: &Plan, detector: &Detector, cfg: &Confi
     let run = Run::default();
     let bar = progress(cfg, plan.blobs.len() as u64, "blobs");
     let oids: Vec<git2::Oid> = plan.blobs.iter().map(|b| b.oid).collect();
-    gitblob::for_each(dirs, &oids, cfg.max_file_size, Scratch::default, |scratch, i, content| {
-        let path = &plan.paths[plan.blobs[i].path as usize];
-        scan_one(&run, detector, (i as u32, path), content, scratch);
-        bar.inc(1);
-        if i % 256 == 0 {
-            bar.set_message(HumanBytes(run.bytes.load(Ordering::Relaxed)).to_string());
-        }
-    });
+    gitblob::for_each(
+        dirs,
+        &oids,
+        cfg.max_file_size,
+        Scratch::default,
+        |scratch, i, content| {
+            let path = &plan.paths[plan.blobs[i].path as usize];
+            scan_one(&run, detector, (i as u32, path), content, scratch);
+            bar.inc(1);
+            if i % 256 == 0 {
+                bar.set_message(HumanBytes(run.bytes.load(Ordering::Relaxed)).to_string());
+            }
+        },
+    );
     bar.finish_and_clear();
-    let too_large: BTreeSet<&str> = run.too_large.lock().unwrap().iter()
+    let too_large: BTreeSet<&str> = run
+        .too_large
+        .lock()
+        .unwrap()
+        .iter()
         .map(|&b| plan.paths[plan.blobs[b as usize].path as usize].as_str())
         .collect();
     for path in too_large {
         let path = escape(path);
-        messages::note(format!("{path}: skipped: a version is over --max-file-size"));
+        messages::note(format!(
+            "{path}: skipped: a version is over --max-file-size"
+        ));
     }
     run
 }
@@ -137,17 +180,20 @@ fn scan_one(
     match content {
         Ok(Content::Text(data)) if data.starts_with(LFS_POINTER) => {
             run.lfs.lock().unwrap().insert(index);
+            run.keep(index, scan::scan_binary(path));
         }
         Ok(Content::Text(data)) => {
             run.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-            let findings = scan::scan_blob(detector, path, &data, scratch);
-            if !findings.is_empty() {
-                run.found.lock().unwrap().push((index, findings));
-            }
+            let scope = Scope::CommittedFiles;
+            run.keep(
+                index,
+                scan::scan_blob_scoped(detector, path, &data, scratch, scope),
+            );
         }
-        Ok(Content::Binary) => {}
+        Ok(Content::Binary) => run.keep(index, scan::scan_binary(path)),
         Ok(Content::TooLarge(_)) => {
             run.too_large.lock().unwrap().insert(index);
+            run.keep(index, scan::scan_binary(path));
         }
         Err(err) => messages::file_error(path, format!("failed to read a version: {err}")),
     }
@@ -190,8 +236,12 @@ fn attribute(repo: &Repository, plan: &Plan, found: Vec<(u32, Vec<Finding>)>) ->
 pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary> {
     let started = Instant::now();
     let repo = open_repo(repo_path)?;
-    let files = staged::changes(&repo)
-        .with_context(|| format!("failed to read the staged change of {}", repo_path.display()))?;
+    let files = staged::changes(&repo).with_context(|| {
+        format!(
+            "failed to read the staged change of {}",
+            repo_path.display()
+        )
+    })?;
     let detector = Detector::new(rules, cfg.prefilter);
     let mut scratch = Scratch::default();
     let commit = staged_commit(&repo);
@@ -202,17 +252,17 @@ pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary
         };
         summary.stats.files += 1;
         summary.stats.bytes += data.len() as u64;
-        let mut found = new_findings(&repo, &detector, file, &data, &mut scratch);
-        for f in &mut found {
-            f.commit = Some(commit.clone());
-        }
+        let found = new_findings(&repo, &detector, file, &data, &mut scratch);
         summary.findings.extend(found);
+    }
+    for f in &mut summary.findings {
+        f.commit = Some(commit.clone());
     }
     scan::finish(&mut summary, started);
     Ok(summary)
 }
 
-/// The staged blob's text, or `None` (reported) when it is binary, too large or unreadable.
+/// The staged blob's bytes, or `None` (reported) when it is too large or unreadable.
 fn read_staged(repo: &Repository, path: &str, oid: git2::Oid, max: u64) -> Option<Vec<u8>> {
     let blob = match repo.find_blob(oid) {
         Ok(blob) => blob,
@@ -224,10 +274,13 @@ fn read_staged(repo: &Repository, path: &str, oid: git2::Oid, max: u64) -> Optio
     let data = blob.content();
     if data.len() as u64 > max {
         let path = escape(path);
-        messages::note(format!("{path}: skipped: {} bytes is over --max-file-size", data.len()));
+        messages::note(format!(
+            "{path}: skipped: {} bytes is over --max-file-size",
+            data.len()
+        ));
         return None;
     }
-    (!looks_binary(data)).then(|| data.to_vec())
+    Some(data.to_vec())
 }
 
 /// The findings a commit of `file` would add: those on added lines, plus any (a file-level
@@ -239,6 +292,12 @@ fn new_findings(
     data: &[u8],
     scratch: &mut Scratch,
 ) -> Vec<Finding> {
+    if looks_binary(data) {
+        return match file.added {
+            Added::All => scan::scan_binary(&file.path),
+            Added::Lines(_) => Vec::new(),
+        };
+    }
     let mut found = scan::scan_blob(detector, &file.path, data, scratch);
     let Added::Lines(lines) = &file.added else {
         return found;
@@ -262,16 +321,23 @@ fn new_findings(
 }
 
 /// Staged findings carry the commit being made: git's null id, since it does not exist yet,
-/// and the identity and time it will be recorded with.
+/// and the author it will be recorded with (`GIT_AUTHOR_NAME`/`EMAIL`, else `user.*`).
 fn staged_commit(repo: &Repository) -> CommitInfo {
     let sig = repo.signature().ok();
+    let from_env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     CommitInfo {
         id: git2::Oid::ZERO_SHA1.to_string(),
-        author: sig.as_ref().map_or_else(String::new, |s| lossy(s.name_bytes())),
-        email: sig.as_ref().map_or_else(String::new, |s| lossy(s.email_bytes())),
+        author: from_env("GIT_AUTHOR_NAME").unwrap_or_else(|| {
+            sig.as_ref()
+                .map_or_else(String::new, |s| lossy(s.name_bytes()))
+        }),
+        email: from_env("GIT_AUTHOR_EMAIL").unwrap_or_else(|| {
+            sig.as_ref()
+                .map_or_else(String::new, |s| lossy(s.email_bytes()))
+        }),
         date: rfc3339(sig.as_ref().map_or(git2::Time::new(now, 0), |s| s.when())),
         summary: "Not committed yet (staged)".into(),
     }

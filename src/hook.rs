@@ -18,7 +18,9 @@ pub const CHAINED: &str = "pre-commit.keyward-chained";
 /// The directory git runs hooks from: `core.hooksPath` (relative to the working tree, or to
 /// the git directory of a bare repository) or `hooks/` in the common git directory.
 pub fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
-    let config = repo.config().context("failed to read the git configuration")?;
+    let config = repo
+        .config()
+        .context("failed to read the git configuration")?;
     match config.get_path("core.hooksPath") {
         Ok(path) if path.is_absolute() => Ok(path),
         Ok(path) => Ok(repo.workdir().unwrap_or(repo.path()).join(path)),
@@ -27,9 +29,7 @@ pub fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
 }
 
 fn is_ours(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|text| {
-        String::from_utf8_lossy(&text).contains(MARKER)
-    })
+    std::fs::read(path).is_ok_and(|text| String::from_utf8_lossy(&text).contains(MARKER))
 }
 
 /// Installs the hook; running it again only refreshes the keyward path.
@@ -39,7 +39,10 @@ pub fn install(repo_path: &Path) -> Result<String> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("failed to create the hooks directory {}", dir.display()))?;
     let (hook, chained) = (dir.join(HOOK), dir.join(CHAINED));
-    let mut message = format!("installed the keyward pre-commit hook: {}\n", hook.display());
+    let mut message = format!(
+        "installed the keyward pre-commit hook: {}\n",
+        hook.display()
+    );
     if hook.symlink_metadata().is_ok() && !is_ours(&hook) {
         if chained.symlink_metadata().is_ok() {
             bail!(
@@ -64,7 +67,10 @@ pub fn uninstall(repo_path: &Path) -> Result<String> {
     let dir = hooks_dir(&repo)?;
     let (hook, chained) = (dir.join(HOOK), dir.join(CHAINED));
     if !is_ours(&hook) {
-        return Ok(format!("no keyward pre-commit hook in {}; nothing to do\n", dir.display()));
+        return Ok(format!(
+            "no keyward pre-commit hook in {}; nothing to do\n",
+            dir.display()
+        ));
     }
     std::fs::remove_file(&hook)
         .with_context(|| format!("failed to remove the hook {}", hook.display()))?;

@@ -254,6 +254,45 @@ fn a_squashed_history_is_still_hidden() {
 }
 
 #[test]
+fn a_tree_scan_neither_reports_nor_prunes_history_entries() {
+    // regression: a tree scan called a history entry stale once the secret left the tree, and
+    // pruning it broke the history gate
+    let p = Project::new();
+    let repo = p.git_init();
+    p.write("a.py", format!("A = '{}'\n", github_pat(9)));
+    let added = p.commit(&repo, "add");
+    record(&p, &["--history"]);
+    p.write("a.py", "A = os.environ['A']\n");
+    p.commit(&repo, "remove");
+    let (code, report, stderr) = scan(&p, &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        report["stale_baseline"].as_array().unwrap().is_empty(),
+        "{stderr}"
+    );
+    record(&p, &["--prune"]);
+    let entries = read_baseline(&p)["entries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["commit"], added.to_string());
+    assert_eq!(run_json(&p, &["history", "--baseline", FILE]).0, Some(0));
+    // once history no longer holds it, a history scan calls it stale and prunes it
+    let branch = repo.head().unwrap().name().unwrap().to_string();
+    let mut index = repo.index().unwrap();
+    index.add_path(std::path::Path::new("a.py")).unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = repo.signature().unwrap();
+    let clean = repo
+        .commit(None, &sig, &sig, "rewritten", &tree, &[])
+        .unwrap();
+    move_branch(&repo, &branch, clean);
+    let (code, report) = run_json(&p, &["history", "--baseline", FILE]);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["stale_baseline"][0]["commit"], added.to_string());
+    record(&p, &["--history", "--prune"]);
+    assert!(read_baseline(&p)["entries"].as_array().unwrap().is_empty());
+}
+
+#[test]
 fn staged_baselines_and_partial_scans_do_not_prune() {
     let p = Project::new();
     let repo = p.git_init();
@@ -264,7 +303,12 @@ fn staged_baselines_and_partial_scans_do_not_prune() {
     index.add_path(std::path::Path::new("a.py")).unwrap();
     index.write().unwrap();
     record(&p, &["--staged"]);
-    assert_eq!(read_baseline(&p)["entries"].as_array().unwrap().len(), 1);
+    let entries = read_baseline(&p)["entries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1);
+    assert!(
+        entries[0].get("commit").is_none(),
+        "no commit for a staged entry"
+    );
     assert_eq!(run_json(&p, &["staged", "--baseline", FILE]).0, Some(0));
     for partial in [&["--staged"][..], &["--history", "--since-commit", "HEAD"]] {
         p.keyward()

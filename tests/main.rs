@@ -4,9 +4,15 @@
 #[cfg(unix)]
 mod action;
 mod baseline;
+mod gitrepo;
 mod harness;
+mod history;
+mod hook;
+mod hygiene;
 mod junit;
 mod project_config;
 mod rules;
+mod run;
 mod sarif;
 mod scan;
+mod staged;

@@ -350,5 +350,5 @@ fn samples_show_findings_and_no_false_positive_in_safe_file() {
         findings.iter().all(|f| f["path"] != "app/safe.py"),
         "{findings:?}"
     );
-    assert!(predicate::str::contains("sk_live_").eval(&format!("{findings:?}")) == false);
+    assert!(!predicate::str::contains("sk_live_").eval(&format!("{findings:?}")));
 }

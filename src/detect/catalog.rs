@@ -84,7 +84,7 @@ pub static CODE_CHECKS: &[CodeCheck] = &[
         title: ".gitignore does not ignore an environment file",
         kind: Kind::Hygiene,
         severity: Severity::Medium,
-        remediation: "Add these lines to .gitignore so the next `git add .` cannot pick the file up:\n.env\n.env.*\n!.env.example",
+        remediation: "Add the lines `.env`, `.env.*` and `!.env.example` to .gitignore so the next `git add .` cannot pick the file up (if it is already tracked, see env-file-committed).",
     },
     CodeCheck {
         id: "private-key-file",

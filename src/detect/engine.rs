@@ -11,6 +11,8 @@ use crate::secret::{fingerprint, Secret};
 /// How far a window reaches around a keyword when the line is long.
 const BEFORE: usize = 512;
 const AFTER: usize = 1024;
+/// How far around a keyword found by the fast pass the overlapping pass looks.
+const REGION: usize = 256;
 /// How far a window reaches after the keyword for rules that span lines (key blocks).
 const MULTILINE_AFTER: usize = 16 * 1024;
 
@@ -81,30 +83,66 @@ impl<'r> Detector<'r> {
         self.to_findings(path, data, &scratch.hits)
     }
 
+    /// Windows around every keyword occurrence. A fast non-overlapping pass finds the places
+    /// with keywords; around each, an overlapping pass over a bounded region finds every
+    /// keyword there (keywords can overlap: `postgres` in `postgresql+`), so no occurrence is
+    /// lost and most of the buffer is read by the fast pass only.
     fn keyword_windows(&self, path: &str, data: &[u8], scratch: &mut Scratch) {
-        let (out, applies) = (&mut scratch.windows, &mut scratch.applies);
-        for m in self.rules.automaton().find_overlapping_iter(data) {
-            for &r in self.rules.rules_for_keyword(m.pattern().as_usize()) {
-                let rule = self.rules.rule(r);
-                if applies[r as usize] == 0 {
-                    applies[r as usize] = if rule.applies_to(path) { 1 } else { 2 };
-                }
-                if applies[r as usize] == 1 {
-                    let (start, end) = window_around(data, m.start(), m.end(), rule.multiline);
-                    out.push(Window {
-                        rule: r,
+        let ac = self.rules.automaton();
+        let mut covered = 0;
+        for m in ac.find_iter(data) {
+            if m.start() < covered {
+                continue;
+            }
+            let from = m.start().saturating_sub(REGION);
+            let to = (m.end() + REGION).min(data.len());
+            for k in ac.find_overlapping_iter(&data[from..to]) {
+                let (start, end) = (from + k.start(), from + k.end());
+                if start >= covered {
+                    self.push_keyword_windows(
+                        path,
+                        data,
+                        k.pattern().as_usize(),
                         start,
                         end,
-                    });
+                        scratch,
+                    );
                 }
             }
+            covered = to;
         }
         for &r in self.rules.keywordless() {
             if self.rules.rule(r).applies_to(path) {
-                out.push(Window {
+                scratch.windows.push(Window {
                     rule: r,
                     start: 0,
                     end: data.len(),
+                });
+            }
+        }
+    }
+
+    fn push_keyword_windows(
+        &self,
+        path: &str,
+        data: &[u8],
+        pattern: usize,
+        start: usize,
+        end: usize,
+        scratch: &mut Scratch,
+    ) {
+        for &r in self.rules.rules_for_keyword(pattern) {
+            let rule = self.rules.rule(r);
+            let state = &mut scratch.applies[r as usize];
+            if *state == 0 {
+                *state = if rule.applies_to(path) { 1 } else { 2 };
+            }
+            if *state == 1 {
+                let (ws, we) = window_around(data, start, end, rule.multiline);
+                scratch.windows.push(Window {
+                    rule: r,
+                    start: ws,
+                    end: we,
                 });
             }
         }
@@ -269,7 +307,17 @@ fn drop_shadowed_generics(rules: &RuleSet, hits: &mut Vec<Hit>) {
         !rules.rule(h.rule).is_generic() || !specific.iter().any(|&(s, e)| s < h.end && h.start < e)
     });
     // The same value at the same place found by two rules (`aws-secret-key` and the AWS
-    // credentials-file rule): one finding, from the rule scoped to the file type if any.
-    hits.sort_unstable_by_key(|h| (h.start, h.end, rules.rule(h.rule).paths.is_none(), h.rule));
-    hits.dedup_by_key(|h| (h.start, h.end));
+    // credentials-file rule): one finding, from the rule scoped to the file type if any. A
+    // hygiene rule never displaces a secret (they report different problems).
+    let hygiene = |h: &Hit| rules.rule(h.rule).kind == Kind::Hygiene;
+    hits.sort_unstable_by_key(|h| {
+        (
+            h.start,
+            h.end,
+            hygiene(h),
+            rules.rule(h.rule).paths.is_none(),
+            h.rule,
+        )
+    });
+    hits.dedup_by_key(|h| (h.start, h.end, hygiene(h)));
 }

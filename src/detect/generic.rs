@@ -77,7 +77,11 @@ fn plausible_value(value: &str) -> bool {
     if !(8..=256).contains(&len) || value.chars().any(char::is_whitespace) {
         return false;
     }
-    if is_reference(value) || is_identifier_shaped(value) || is_hash_shaped(value) || is_wordy(value) {
+    if is_reference(value)
+        || is_identifier_shaped(value)
+        || is_hash_shaped(value)
+        || is_wordy(value)
+    {
         return false;
     }
     classes(value) >= 2 && shannon(value.as_bytes()) >= 3.0
@@ -135,7 +139,10 @@ fn is_wordy(v: &str) -> bool {
     }
     v.split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| !w.is_empty())
-        .all(|w| w.bytes().skip(1).all(|c| c.is_ascii_lowercase()) || w.bytes().all(|c| c.is_ascii_uppercase()))
+        .all(|w| {
+            w.bytes().skip(1).all(|c| c.is_ascii_lowercase())
+                || w.bytes().all(|c| c.is_ascii_uppercase())
+        })
 }
 
 /// Hex digests of common hash lengths other than 32 (git SHA-1 40, SHA-256 64, SHA-512 128),
@@ -185,11 +192,22 @@ pub fn url_password_plausible(password: &[u8], tail: &[u8]) -> bool {
 }
 
 fn is_local_or_doc_host(host: &str) -> bool {
-    matches!(host, "localhost" | "0.0.0.0" | "[::1]" | "host" | "hostname" | "server" | "")
-        || host.starts_with("127.")
-        || [".localhost", ".local", ".test", ".example", ".invalid", "example.com", "example.org", "example.net"]
-            .iter()
-            .any(|suffix| host.ends_with(suffix))
+    matches!(
+        host,
+        "localhost" | "0.0.0.0" | "[::1]" | "host" | "hostname" | "server" | ""
+    ) || host.starts_with("127.")
+        || [
+            ".localhost",
+            ".local",
+            ".test",
+            ".example",
+            ".invalid",
+            "example.com",
+            "example.org",
+            "example.net",
+        ]
+        .iter()
+        .any(|suffix| host.ends_with(suffix))
 }
 
 /// Source files where a literal is always quoted.

@@ -95,7 +95,11 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     }
     // Long random bodies (key blocks, JWTs) contain short markers such as `todo` by chance:
     // only template syntax and elisions mark them as placeholders.
-    let markers = if value.len() <= LONG { MARKERS } else { LONG_MARKERS };
+    let markers = if value.len() <= LONG {
+        MARKERS
+    } else {
+        LONG_MARKERS
+    };
     if markers.iter().any(|m| lower.contains(m)) || text.contains("EXAMPLE") {
         return true;
     }
@@ -115,8 +119,11 @@ fn is_variable(text: &str) -> bool {
     let Some(rest) = text.strip_prefix('$') else {
         return false;
     };
-    let rest = rest.trim_start_matches(['{', '(']).trim_end_matches(['}', ')']);
-    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    let rest = rest
+        .trim_start_matches(['{', '('])
+        .trim_end_matches(['}', ')']);
+    !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !rest.starts_with(|c: char| c.is_ascii_digit())
 }
 

@@ -24,9 +24,7 @@ pub fn run_masked(
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     // Blocked before any thread starts, so that only the forwarder ever takes these signals.
     #[cfg(unix)]
-    let blocked = super::signals::block();
-    #[cfg(unix)]
-    super::signals::unblock_in_child(&mut command);
+    let blocked = super::signals::block_for(&mut command);
     core.restore();
     let spawned = command.spawn();
     core.reapply();

@@ -13,7 +13,13 @@ const FORWARDED: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, 
 /// The forwarded signals, blocked in the calling thread and every thread it starts later.
 pub struct Blocked(libc::sigset_t);
 
-pub fn block() -> Blocked {
+/// Blocks the forwarded signals in the launcher, but not in the program `command` starts.
+pub fn block_for(command: &mut Command) -> Blocked {
+    unblock_in_child(command);
+    block()
+}
+
+fn block() -> Blocked {
     // SAFETY: the set is initialised by sigemptyset before any other use.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -28,7 +34,7 @@ pub fn block() -> Blocked {
 
 /// The child would inherit the blocked mask (`Command` keeps it): clear it between fork and
 /// exec, so the program receives these signals as usual.
-pub fn unblock_in_child(command: &mut Command) {
+fn unblock_in_child(command: &mut Command) {
     // SAFETY: the closure only calls sigemptyset and pthread_sigmask, which are
     // async-signal-safe, on a set local to the forked child.
     unsafe {

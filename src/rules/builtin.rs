@@ -1,3 +1,3 @@
-//! The rule files embedded at build time from `patterns/**/*.yaml` (see `build.rs`).
+//! The rule files embedded at build time from `patterns/**/*.yaml`, as JSON (see `build.rs`).
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));

@@ -47,8 +47,13 @@ fn first_match(rule: &Rule, text: &[u8]) -> Option<(usize, usize)> {
     rule.regex()?.captures_iter(text).find_map(|caps| {
         let secret = caps.name("secret")?;
         let whole = caps.get(0)?;
-        passes_gates(rule, &path, &MatchContext::of(&caps, text, secret.end()), secret.as_bytes())
-            .then(|| (whole.start(), whole.end()))
+        passes_gates(
+            rule,
+            &path,
+            &MatchContext::of(&caps, text, secret.end()),
+            secret.as_bytes(),
+        )
+        .then(|| (whole.start(), whole.end()))
     })
 }
 

@@ -27,8 +27,7 @@ pub fn for_each<S, I, V>(
     max_size: u64,
     init: I,
     visit: V,
-)
-where
+) where
     S: Send,
     I: Fn() -> S + Sync + Send,
     V: Fn(&mut S, usize, io::Result<Content>) + Sync + Send,
@@ -77,7 +76,6 @@ fn pack_order(common_dir: &Path, oids: &[Oid]) -> Vec<usize> {
     }
     let mut order: Vec<usize> = (0..oids.len()).collect();
     order.sort_by_key(|&i| (keys[i], i));
-    if std::env::var_os("KW_DUMP").is_some() { for &i in &order { eprintln!("ORDER {}", oids[i]); } }
     order
 }
 

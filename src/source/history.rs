@@ -178,10 +178,10 @@ impl TreeWalker<'_> {
                     self.record(id, path, commit);
                 }
             }
-            Some(ObjectType::Commit) if commit.is_some() => {
-                if !self.plan.submodules.contains(&path) {
-                    self.plan.submodules.push(path);
-                }
+            Some(ObjectType::Commit)
+                if commit.is_some() && !self.plan.submodules.contains(&path) =>
+            {
+                self.plan.submodules.push(path);
             }
             _ => {}
         }

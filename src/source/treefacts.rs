@@ -77,7 +77,11 @@ mod tests {
         std::fs::write(root.join(".env"), "A=1\n").unwrap();
         std::fs::write(root.join(".env.example"), "A=\n").unwrap();
         std::fs::write(root.join("api/.env"), "A=1\n").unwrap();
-        let facts = gather(root, &["api/.env".to_string()], crate::detect::hygiene::is_env_file);
+        let facts = gather(
+            root,
+            &["api/.env".to_string()],
+            crate::detect::hygiene::is_env_file,
+        );
         let rels: Vec<&str> = facts.env_files.iter().map(|e| e.rel.as_str()).collect();
         assert_eq!(rels, vec![".env", "api/.env"]);
         let dirs: Vec<&str> = facts.gitignores.iter().map(|g| g.dir.as_str()).collect();

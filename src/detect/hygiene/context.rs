@@ -11,6 +11,10 @@ use crate::finding::{Finding, Kind};
 /// Hygiene rules that a secret finding on the same line makes redundant.
 const SHADOWED_BY_SECRETS: &[&str] = &["hardcoded-secret-key"];
 
+/// Hygiene rules whose match in a `def` line is a parameter default (`verify=False`), not a
+/// call that turns the protection off.
+const NOT_IN_SIGNATURES: &[&str] = &["tls-verify-disabled"];
+
 /// Drops the YAML hygiene findings that the context of `path` and `data` makes moot.
 pub fn refine(path: &str, data: &[u8], findings: &mut Vec<Finding>) {
     if !findings.iter().any(|f| f.kind == Kind::Hygiene) {
@@ -31,14 +35,20 @@ pub fn refine(path: &str, data: &[u8], findings: &mut Vec<Finding>) {
         if SHADOWED_BY_SECRETS.contains(&f.rule.as_str()) && secret_lines.contains(&f.line) {
             return false;
         }
-        if dev_file {
-            return false;
-        }
-        match &index {
-            Some(index) => !in_dev_class(data, index, f.line),
-            None => true,
-        }
+        !dev_file && !index.as_ref().is_some_and(|i| moot_in_python(f, data, i))
     });
+}
+
+/// A Python finding inside a development class, or a parameter default in a `def` line.
+fn moot_in_python(f: &Finding, data: &[u8], index: &LineIndex) -> bool {
+    in_dev_class(data, index, f.line)
+        || (NOT_IN_SIGNATURES.contains(&f.rule.as_str()) && is_def_line(data, index, f.line))
+}
+
+fn is_def_line(data: &[u8], index: &LineIndex, line: u32) -> bool {
+    let (s, e) = index.line_range(data, line);
+    let text = data[s..e].trim_ascii_start();
+    text.starts_with(b"def ") || text.starts_with(b"async def ")
 }
 
 /// Whether 1-based `line` sits inside a class whose name marks it as development-only.
@@ -112,15 +122,36 @@ mod tests {
             finding("flask-debug", Kind::Hygiene, 9),
             finding("csrf-disabled", Kind::Hygiene, 12),
         ];
-        assert_eq!(kept("app/config.py", CONFIG, all), vec![("flask-debug".into(), 2)]);
+        assert_eq!(
+            kept("app/config.py", CONFIG, all),
+            vec![("flask-debug".into(), 2)]
+        );
     }
 
     #[test]
     fn tests_and_dev_modules_are_dropped_but_secrets_stay() {
-        let all = || vec![finding("django-debug", Kind::Hygiene, 1), finding("github-pat", Kind::Secret, 1)];
+        let all = || {
+            vec![
+                finding("django-debug", Kind::Hygiene, 1),
+                finding("github-pat", Kind::Secret, 1),
+            ]
+        };
         assert_eq!(kept("settings/dev.py", "DEBUG = True\n", all()).len(), 1);
         assert_eq!(kept("tests/conftest.py", "DEBUG = True\n", all()).len(), 1);
         assert_eq!(kept("proj/settings.py", "DEBUG = True\n", all()).len(), 2);
+    }
+
+    #[test]
+    fn parameter_defaults_are_not_calls() {
+        let text = "def fetch(url, verify=False):\n    return requests.get(url, verify=False)\n";
+        let all = vec![
+            finding("tls-verify-disabled", Kind::Hygiene, 1),
+            finding("tls-verify-disabled", Kind::Hygiene, 2),
+        ];
+        assert_eq!(
+            kept("app/http.py", text, all),
+            vec![("tls-verify-disabled".into(), 2)]
+        );
     }
 
     #[test]

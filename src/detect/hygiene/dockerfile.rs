@@ -24,12 +24,9 @@ pub fn check_dockerfile(path: &str, data: &[u8]) -> Option<Finding> {
     let stages = stages(&text);
     let last = stages.last()?;
     let finding = match effective_user(&stages, last) {
-        Some((line, instr, user)) if is_root(user) => check("dockerfile-root-user").finding(
-            path,
-            *line,
-            1,
-            instr.as_bytes(),
-        ),
+        Some((line, instr, user)) if is_root(user) => {
+            check("dockerfile-root-user").finding(path, *line, 1, instr.as_bytes())
+        }
         Some(_) => return None,
         None if is_nonroot_image(&last.base) => return None,
         None => check("dockerfile-root-user").finding(path, 1, 1, b"no USER instruction"),
@@ -104,7 +101,9 @@ fn effective_user<'s>(stages: &'s [Stage], stage: &'s Stage) -> Option<&'s (u32,
             return current.user.as_ref();
         }
         let base = current.base.to_ascii_lowercase();
-        current = stages.iter().find(|s| s.alias.as_deref() == Some(base.as_str()))?;
+        current = stages
+            .iter()
+            .find(|s| s.alias.as_deref() == Some(base.as_str()))?;
     }
     None
 }
@@ -131,8 +130,12 @@ mod tests {
     use super::*;
 
     fn run(text: &str) -> Option<(u32, String)> {
-        check_dockerfile("Dockerfile", text.as_bytes())
-            .map(|f| (f.line, String::from_utf8_lossy(f.secret.expose()).into_owned()))
+        check_dockerfile("Dockerfile", text.as_bytes()).map(|f| {
+            (
+                f.line,
+                String::from_utf8_lossy(f.secret.expose()).into_owned(),
+            )
+        })
     }
 
     #[test]
@@ -142,13 +145,17 @@ mod tests {
         let back_to_root = "FROM python:3.11\nUSER app\nRUN x\nUSER root\nCMD x\n";
         assert_eq!(run(back_to_root), Some((4, "USER root".into())));
         assert_eq!(run("FROM python:3.11\nUSER 0:0\n").map(|r| r.0), Some(2));
-        let user_only_in_builder = "FROM python:3.11 AS build\nUSER app\nFROM python:3.11-slim\nCOPY --from=build /a /a\n";
+        let user_only_in_builder =
+            "FROM python:3.11 AS build\nUSER app\nFROM python:3.11-slim\nCOPY --from=build /a /a\n";
         assert_eq!(run(user_only_in_builder).map(|r| r.0), Some(1));
     }
 
     #[test]
     fn a_non_root_final_user_is_quiet() {
-        assert_eq!(run("FROM python:3.11-slim\nRUN useradd app\nUSER app\nCMD x\n"), None);
+        assert_eq!(
+            run("FROM python:3.11-slim\nRUN useradd app\nUSER app\nCMD x\n"),
+            None
+        );
         assert_eq!(run("FROM python:3.11\nUSER 10001:10001\n"), None);
         let inherited = "FROM python:3.11 AS base\nUSER app\nFROM base AS final\nCMD x\n";
         assert_eq!(run(inherited), None);

@@ -7,8 +7,7 @@ use crate::detect::catalog::check;
 use crate::finding::Finding;
 
 pub fn check_env_file(path: &str, data: &[u8]) -> Option<Finding> {
-    (is_env_file(path) && has_a_value(data))
-        .then(|| check("env-file-committed").file_finding(path))
+    (is_env_file(path) && has_a_value(data)).then(|| check("env-file-committed").file_finding(path))
 }
 
 /// Whether any `KEY=value` line (optionally `export`-ed) has a non-empty value.
@@ -42,7 +41,10 @@ mod tests {
     #[test]
     fn an_env_file_with_a_value_is_reported_at_line_one() {
         let f = check_env_file(".env", b"# local\nFLASK_APP=app.main\n").unwrap();
-        assert_eq!((f.rule.as_str(), f.line, f.column), ("env-file-committed", 1, 1));
+        assert_eq!(
+            (f.rule.as_str(), f.line, f.column),
+            ("env-file-committed", 1, 1)
+        );
         assert!(check_env_file("svc/.env.production", b"export TOKEN='abc'\n").is_some());
     }
 

@@ -99,15 +99,28 @@ pub fn check_credentials_file(path: &str, data: &[u8]) -> Option<Finding> {
 mod tests {
     use super::*;
 
-    const RSA: &[u8] = b"-----BEGIN RSA PRIVATE KEY-----\nMIIEpQIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n";
+    const RSA: &[u8] =
+        b"-----BEGIN RSA PRIVATE KEY-----\nMIIEpQIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n";
 
     #[test]
     fn key_files_by_name_and_content() {
-        assert!(check_key_file("deploy/id_rsa", b"-----BEGIN OPENSSH PRIVATE KEY-----\n").is_some());
+        assert!(
+            check_key_file("deploy/id_rsa", b"-----BEGIN OPENSSH PRIVATE KEY-----\n").is_some()
+        );
         assert!(check_key_file("deploy/keys/deploy_key.pem", RSA).is_some());
-        assert!(check_key_file("certs/bundle.pem", &[b"-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n", RSA].concat()).is_some());
+        assert!(check_key_file(
+            "certs/bundle.pem",
+            &[
+                b"-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n",
+                RSA
+            ]
+            .concat()
+        )
+        .is_some());
         assert!(check_key_file("deploy/key_without_ext", RSA).is_some());
-        assert!(check_key_file("win/server.ppk", b"PuTTY-User-Key-File-3: ssh-ed25519\n").is_some());
+        assert!(
+            check_key_file("win/server.ppk", b"PuTTY-User-Key-File-3: ssh-ed25519\n").is_some()
+        );
         assert!(check_key_name("certs/client.p12").is_some());
         let f = check_key_file("deploy/id_ed25519", b"x").unwrap();
         assert_eq!((f.rule.as_str(), f.line), ("private-key-file", 1));
@@ -138,6 +151,8 @@ mod tests {
         assert!(check_credentials_file(".git-credentials", b"https://u:t@github.com\n").is_some());
         let pypirc = b"[pypi]\nusername = __token__\npassword = pypi-Ag\n";
         assert!(check_credentials_file(".pypirc", pypirc).is_some());
-        assert!(check_credentials_file(".pypirc", b"[distutils]\nindex-servers = pypi\n").is_none());
+        assert!(
+            check_credentials_file(".pypirc", b"[distutils]\nindex-servers = pypi\n").is_none()
+        );
     }
 }

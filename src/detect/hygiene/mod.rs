@@ -90,11 +90,36 @@ mod tests {
 
     #[test]
     fn history_scope_keeps_only_committed_file_checks() {
-        assert_eq!(rules(".env", "A=1\n", Scope::CommittedFiles), vec!["env-file-committed"]);
+        assert_eq!(
+            rules(".env", "A=1\n", Scope::CommittedFiles),
+            vec!["env-file-committed"]
+        );
         assert!(rules("requirements.txt", "flask\n", Scope::CommittedFiles).is_empty());
         assert!(rules("Dockerfile", "FROM python\n", Scope::CommittedFiles).is_empty());
-        assert_eq!(rules("requirements.txt", "flask\n", Scope::All), vec!["unpinned-requirement"]);
-        assert_eq!(rules("Dockerfile", "FROM python\n", Scope::All), vec!["dockerfile-root-user"]);
+        assert_eq!(
+            rules("requirements.txt", "flask\n", Scope::All),
+            vec!["unpinned-requirement"]
+        );
+        assert_eq!(
+            rules("Dockerfile", "FROM python\n", Scope::All),
+            vec!["dockerfile-root-user"]
+        );
+    }
+
+    #[test]
+    fn history_scope_drops_yaml_hygiene_but_keeps_secrets() {
+        let mut secret = crate::detect::catalog::check("env-file-committed").file_finding(".env");
+        secret.kind = Kind::Secret;
+        let hygiene = crate::detect::catalog::check("unpinned-requirement").file_finding("r.txt");
+        let mut all = vec![secret, hygiene];
+        refine(
+            "settings.py",
+            b"DEBUG = True\n",
+            &mut all,
+            Scope::CommittedFiles,
+        );
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].kind, Kind::Secret);
     }
 
     #[test]
@@ -112,6 +137,9 @@ mod tests {
         relocate(&mut f, "api/.env".into());
         assert_ne!(before, f.fingerprint);
         assert_eq!(f.path, "api/.env");
-        assert_eq!(perms.finding("api/.env", 1, 1, b"644").fingerprint, f.fingerprint);
+        assert_eq!(
+            perms.finding("api/.env", 1, 1, b"644").fingerprint,
+            f.fingerprint
+        );
     }
 }

@@ -133,7 +133,13 @@ mod tests {
 
     #[test]
     fn env_files_and_templates() {
-        for p in [".env", "api/.env", ".env.local", ".env.production", ".env.prod.local"] {
+        for p in [
+            ".env",
+            "api/.env",
+            ".env.local",
+            ".env.production",
+            ".env.prod.local",
+        ] {
             assert!(is_env_file(p), "{p}");
         }
         for p in [
@@ -169,10 +175,19 @@ mod tests {
 
     #[test]
     fn dockerfiles() {
-        for p in ["Dockerfile", "docker/worker.Dockerfile", "Dockerfile.prod", "Containerfile"] {
+        for p in [
+            "Dockerfile",
+            "docker/worker.Dockerfile",
+            "Dockerfile.prod",
+            "Containerfile",
+        ] {
             assert!(is_dockerfile(p), "{p}");
         }
-        for p in ["Dockerfile.dockerignore", "docker-compose.yml", "dockerfiles/README.md"] {
+        for p in [
+            "Dockerfile.dockerignore",
+            "docker-compose.yml",
+            "dockerfiles/README.md",
+        ] {
             assert!(!is_dockerfile(p), "{p}");
         }
     }

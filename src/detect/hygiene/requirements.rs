@@ -185,6 +185,9 @@ mod tests {
     #[test]
     fn only_requirement_files_are_checked() {
         assert!(check_requirements("docs/notes.txt", b"flask\n").is_empty());
-        assert_eq!(check_requirements("requirements/dev.txt", b"pytest\n").len(), 1);
+        assert_eq!(
+            check_requirements("requirements/dev.txt", b"pytest\n").len(),
+            1
+        );
     }
 }

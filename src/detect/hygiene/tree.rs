@@ -53,7 +53,11 @@ pub fn check_tree(facts: &TreeFacts) -> Vec<Finding> {
 
 /// Reported on `.gitignore` (line 1) when the root has one, else on the env file itself.
 fn missing_entry(env_rel: &str, root_gitignore: bool) -> Finding {
-    let at = if root_gitignore { ".gitignore" } else { env_rel };
+    let at = if root_gitignore {
+        ".gitignore"
+    } else {
+        env_rel
+    };
     check("gitignore-missing-env").finding(at, 1, 1, env_rel.as_bytes())
 }
 
@@ -71,7 +75,9 @@ fn build_matchers(files: &[GitignoreFile]) -> Vec<(String, Gitignore)> {
         })
         .collect();
     // Deepest first: git lets the closest .gitignore decide.
-    matchers.sort_by_key(|(dir, _)| std::cmp::Reverse(dir.matches('/').count() + !dir.is_empty() as usize));
+    matchers.sort_by_key(|(dir, _)| {
+        std::cmp::Reverse(dir.matches('/').count() + !dir.is_empty() as usize)
+    });
     matchers
 }
 
@@ -80,7 +86,8 @@ fn is_ignored(matchers: &[(String, Gitignore)], rel: &str) -> bool {
         let under = if dir.is_empty() {
             Some(rel)
         } else {
-            rel.strip_prefix(dir.as_str()).and_then(|r| r.strip_prefix('/'))
+            rel.strip_prefix(dir.as_str())
+                .and_then(|r| r.strip_prefix('/'))
         };
         let Some(under) = under else { continue };
         let m = matcher.matched_path_or_any_parents(Path::new(under), false);
@@ -127,7 +134,9 @@ mod tests {
         };
         let found = rules(&facts);
         assert_eq!(found.len(), 2);
-        assert!(found.iter().all(|(r, p)| r == "gitignore-missing-env" && p == ".gitignore"));
+        assert!(found
+            .iter()
+            .all(|(r, p)| r == "gitignore-missing-env" && p == ".gitignore"));
     }
 
     #[test]
@@ -136,12 +145,21 @@ mod tests {
             env_files: vec![env("api/.env", 0o600)],
             gitignores: vec![],
         };
-        assert_eq!(rules(&facts), vec![("gitignore-missing-env".into(), "api/.env".into())]);
+        assert_eq!(
+            rules(&facts),
+            vec![("gitignore-missing-env".into(), "api/.env".into())]
+        );
     }
 
     #[test]
     fn ignored_env_files_are_quiet() {
-        for text in [".env\n", ".env*\n", "*.env*\n!.env.example\n", "/.env\n", "**/.env\n"] {
+        for text in [
+            ".env\n",
+            ".env*\n",
+            "*.env*\n!.env.example\n",
+            "/.env\n",
+            "**/.env\n",
+        ] {
             let facts = TreeFacts {
                 env_files: vec![env(".env", 0o600)],
                 gitignores: vec![gitignore("", text)],
@@ -163,16 +181,25 @@ mod tests {
     #[test]
     fn group_or_other_bits_are_reported() {
         let facts = TreeFacts {
-            env_files: vec![env(".env", 0o644), env(".env.local", 0o600), env(".env.ci", 0o640)],
+            env_files: vec![
+                env(".env", 0o644),
+                env(".env.local", 0o600),
+                env(".env.ci", 0o640),
+            ],
             gitignores: vec![gitignore("", ".env*\n")],
         };
         let found = check_tree(&facts);
         let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, vec![".env", ".env.ci"]);
-        assert!(found.iter().all(|f| f.rule == "env-file-permissions" && f.line == 1));
+        assert!(found
+            .iter()
+            .all(|f| f.rule == "env-file-permissions" && f.line == 1));
         assert_eq!(found[0].secret.expose(), b"644");
         let no_modes = TreeFacts {
-            env_files: vec![EnvFile { rel: ".env".into(), mode: None }],
+            env_files: vec![EnvFile {
+                rel: ".env".into(),
+                mode: None,
+            }],
             gitignores: vec![gitignore("", ".env\n")],
         };
         assert!(check_tree(&no_modes).is_empty());
