@@ -31,6 +31,8 @@ if secret < 0.90:
     failures.append(f"secret recall {secret:.1%} < 90%")
 if fp > 3:
     failures.append(f"{fp} findings on hard-negative lines > 3")
+if hygiene["found"] < hygiene["expected"]:
+    failures.append(f"hygiene {hygiene['found']}/{hygiene['expected']}: every positive must be found")
 if failures:
     sys.exit("corpus bar missed: " + "; ".join(failures))
 PY

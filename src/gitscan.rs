@@ -73,6 +73,14 @@ pub fn history(
     summary.stats.blobs = run.blobs.into_inner();
     summary.stats.bytes = run.bytes.into_inner();
     scan::finish(&mut summary, started);
+    eprintln!(
+        "TMPDEBUG {}",
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("VmHWM"))
+            .collect::<String>()
+    );
     Ok(summary)
 }
 

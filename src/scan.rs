@@ -76,7 +76,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
         }
         let prefix = prefix_roots.then(|| display_root(root));
         let env_files = Mutex::new(Vec::new());
-        tree::walk(root, &opts, Scratch::default, |scratch, entry| {
+        tree::walk(root, &opts, Worker::default, |worker, entry| {
             if hygiene::is_env_file(&entry.rel) {
                 env_files.lock().unwrap().push(entry.rel.clone());
             }
@@ -89,7 +89,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
                 &entry.abs,
                 &rel,
                 cfg.max_file_size,
-                scratch,
+                worker,
                 &found,
                 &counters,
             );
@@ -132,25 +132,33 @@ fn display_root(root: &Path) -> String {
     text.trim_end_matches('/').to_string()
 }
 
+/// A tree-walk thread's reusable state: the detector's scratch and the file buffer.
+#[derive(Default)]
+struct Worker {
+    scratch: Scratch,
+    buf: Vec<u8>,
+}
+
 fn scan_file(
     detector: &Detector,
     abs: &Path,
     rel: &str,
     max: u64,
-    scratch: &mut Scratch,
+    worker: &mut Worker,
     found: &Mutex<Vec<Finding>>,
     counters: &Counters,
 ) {
-    match tree::read(abs, max) {
+    match tree::read(abs, max, std::mem::take(&mut worker.buf)) {
         Ok(Content::Text(data)) => {
             counters.files.fetch_add(1, Ordering::Relaxed);
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            let findings = scan_blob(detector, rel, &data, scratch);
+            let findings = scan_blob(detector, rel, &data, &mut worker.scratch);
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
             }
+            worker.buf = data;
         }
         Ok(Content::Binary) => {
             let findings = scan_binary(rel);

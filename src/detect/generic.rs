@@ -8,6 +8,10 @@ use super::entropy::shannon;
 const NON_SECRET_KEY_SUFFIXES: &[&str] = &[
     "url",
     "uri",
+    "arn",
+    "time",
+    "date",
+    "expiration",
     "endpoint",
     "header",
     "name",
@@ -61,15 +65,61 @@ pub fn plausible(key: &[u8], quoted: bool, value: &[u8], path: &str) -> bool {
     if is_lock_file(path) || (!quoted && is_code_file(path)) {
         return false;
     }
-    let key = String::from_utf8_lossy(key).to_ascii_lowercase();
-    let last = key.rsplit(['_', '-', '.']).next().unwrap_or("");
-    if NON_SECRET_KEY_SUFFIXES.contains(&last) {
+    if !secret_key_name(&String::from_utf8_lossy(key)) {
         return false;
     }
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
     };
     plausible_value(value)
+}
+
+/// Keys whose value is not a credential although their name says "token" or "secret":
+/// pagination and idempotency tokens, CSRF tokens (normalised: lower case, no separators).
+const NON_SECRET_KEYS: &[&str] = &[
+    "nexttoken",
+    "pagetoken",
+    "nextpagetoken",
+    "paginationtoken",
+    "continuationtoken",
+    "starttoken",
+    "synctoken",
+    "clienttoken",
+    "clientrequesttoken",
+    "idempotencytoken",
+    "csrftoken",
+    "xsrftoken",
+    "csrfmiddlewaretoken",
+    "maxtokens",
+    "tokenizer",
+];
+
+/// Whether a secret-sounding key names the secret itself, not something about it
+/// (`TOKEN_URL`, `SecretId`, `NextToken`). Splits on `_ - .` and camelCase.
+fn secret_key_name(key: &str) -> bool {
+    let normalised: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if NON_SECRET_KEYS.iter().any(|k| normalised.ends_with(k)) {
+        return false;
+    }
+    let mut last = String::new();
+    for (i, c) in key.char_indices() {
+        let camel_break = c.is_ascii_uppercase()
+            && key[..i]
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_lowercase());
+        if !c.is_ascii_alphanumeric() || camel_break {
+            last.clear();
+        }
+        if c.is_ascii_alphanumeric() {
+            last.push(c.to_ascii_lowercase());
+        }
+    }
+    !NON_SECRET_KEY_SUFFIXES.contains(&last.as_str())
 }
 
 fn plausible_value(value: &str) -> bool {
@@ -97,6 +147,9 @@ fn is_reference(v: &str) -> bool {
         || v.starts_with("./")
         || lower.contains("://")
         || lower.starts_with("data:")
+        || lower.starts_with("arn:")
+        // base64 of a JSON object (`{"…`) without the dots of a JWT: an opaque page token
+        || (v.starts_with("eyJ") && v.matches('.').count() < 2)
         || lower.starts_with("os.")
         || lower.starts_with("env.")
         || lower.starts_with("settings.")
@@ -137,12 +190,28 @@ fn is_wordy(v: &str) -> bool {
     if digits > 2 {
         return false;
     }
-    v.split(|c: char| !c.is_ascii_alphabetic())
+    camel_words(v).all(|w| {
+        w.bytes().skip(1).all(|c| c.is_ascii_lowercase())
+            || w.bytes().all(|c| c.is_ascii_uppercase())
+    })
+}
+
+/// The runs of letters of `v`, also split where a lower-case letter meets an upper-case one
+/// (`nextPageToken` → `next`, `Page`, `Token`).
+fn camel_words(v: &str) -> impl Iterator<Item = &str> {
+    let mut cuts = vec![0];
+    let bytes = v.as_bytes();
+    for i in 1..bytes.len() {
+        if bytes[i - 1].is_ascii_lowercase() && bytes[i].is_ascii_uppercase() {
+            cuts.push(i);
+        }
+    }
+    cuts.push(v.len());
+    cuts.windows(2)
+        .flat_map(move |w| v[w[0]..w[1]].split(|c: char| !c.is_ascii_alphabetic()))
         .filter(|w| !w.is_empty())
-        .all(|w| {
-            w.bytes().skip(1).all(|c| c.is_ascii_lowercase())
-                || w.bytes().all(|c| c.is_ascii_uppercase())
-        })
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 /// Hex digests of common hash lengths other than 32 (git SHA-1 40, SHA-256 64, SHA-512 128),
@@ -156,7 +225,8 @@ fn is_hash_shaped(v: &str) -> bool {
         return true;
     }
     let hex = v.bytes().all(|c| c.is_ascii_hexdigit());
-    hex && matches!(v.len(), 40 | 64 | 128)
+    // Short hex strings are ids and digests; credentials in hex are 20 characters or more.
+    hex && (v.len() < 20 || matches!(v.len(), 40 | 64 | 128))
         || [
             "$2a$", "$2b$", "$2y$", "$argon2", "pbkdf2_", "$6$", "$5$", "$1$", "$apr1$",
         ]
@@ -299,6 +369,11 @@ mod tests {
             ("password", "apples@oranges@@"),
             ("token", "Orange-2x"),
             ("schema_token", "test_schema_2"),
+            ("NextToken", "eyJDdXN0b21lckFjY291bnRJZCI6IjI3MDIwNTQw"),
+            ("output_token", "nextPageToken"),
+            ("AWS::MSK::BatchScramSecret", "ff2b807a577495b0"),
+            ("SecretId", "Q40RebSZLYy4rSIspnvdtZPO"),
+            ("client_token", "Q40RebSZLYy4rSIspnvdtZPO"),
         ];
         for (k, v) in cases {
             assert!(

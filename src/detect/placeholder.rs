@@ -43,6 +43,8 @@ const MARKERS: &[&str] = &[
     "insert_",
     "todo",
     "fixme",
+    "password",
+    "passwd",
     "notreal",
     "not_real",
     "fake_",
@@ -134,10 +136,12 @@ fn has_run(value: &[u8], n: usize) -> bool {
         .any(|w| w[0].is_ascii_alphanumeric() && w.iter().all(|&b| b == w[0]))
 }
 
-/// `n` consecutive ascending or descending alphanumerics (`123456`, `abcdef`, `FEDCBA`).
+/// `n` consecutive ascending or descending alphanumerics, in any case (`123456`, `abcdef`,
+/// `UvWxYz`).
 fn has_sequence(value: &[u8], n: usize) -> bool {
+    let lower = value.to_ascii_lowercase();
     let step_run = |delta: i16| {
-        value.windows(n).any(|w| {
+        lower.windows(n).any(|w| {
             w.iter().all(|b| b.is_ascii_alphanumeric())
                 && w.windows(2).all(|p| p[1] as i16 - p[0] as i16 == delta)
         })
@@ -163,6 +167,8 @@ mod tests {
             "000000000000",
             "postgres",
             "your_api_key_here",
+            "AB1C2defGHijkLMNo3PqQRstUvwxyzaBCDEfghh4ijklMN5opq",
+            "password123",
         ] {
             assert!(is_placeholder(v.as_bytes()), "{v}");
         }

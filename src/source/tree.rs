@@ -111,14 +111,16 @@ fn relative(root: &Path, abs: &Path) -> String {
     rel.to_string_lossy().replace('\\', "/")
 }
 
-/// Reads a file for scanning: refuses files over the size limit and binary files.
-pub fn read(path: &Path, max_file_size: u64) -> std::io::Result<Content> {
+/// Reads a file for scanning into `data` (a buffer recycled across files, so the scan does not
+/// fault in fresh pages for every file): refuses files over the size limit and binary files.
+pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Result<Content> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     if len > max_file_size {
         return Ok(Content::TooLarge(len));
     }
-    let mut data = Vec::with_capacity(len as usize + 1);
+    data.clear();
+    data.reserve(len as usize + 1);
     file.read_to_end(&mut data)?;
     if looks_binary(&data) {
         return Ok(Content::Binary);
