@@ -11,8 +11,6 @@ use crate::secret::{fingerprint, Secret};
 /// How far a window reaches around a keyword when the line is long.
 const BEFORE: usize = 512;
 const AFTER: usize = 1024;
-/// How far around a keyword found by the fast pass the overlapping pass looks.
-const REGION: usize = 256;
 /// How far a window reaches after the keyword for rules that span lines (key blocks).
 const MULTILINE_AFTER: usize = 16 * 1024;
 
@@ -94,8 +92,10 @@ impl<'r> Detector<'r> {
             if m.start() < covered {
                 continue;
             }
-            let from = m.start().saturating_sub(REGION);
-            let to = (m.end() + REGION).min(data.len());
+            // Any keyword that overlaps `m` lies within one keyword length of it.
+            let reach = self.rules.longest_keyword();
+            let from = m.start().saturating_sub(reach);
+            let to = (m.end() + reach).min(data.len());
             for k in ac.find_overlapping_iter(&data[from..to]) {
                 let (start, end) = (from + k.start(), from + k.end());
                 if start >= covered {
@@ -164,6 +164,10 @@ impl<'r> Detector<'r> {
         let rule = self.rules.rule(w.rule);
         let Some(regex) = rule.regex() else { return };
         let hay = &data[w.start..w.end];
+        // Most windows hold no match: the plain test is far cheaper than setting up captures.
+        if !regex.is_match(hay) {
+            return;
+        }
         for caps in regex.captures_iter(hay) {
             let Some(secret) = caps.name("secret") else {
                 continue;

@@ -86,7 +86,7 @@ impl Rule {
     /// fails is reported once (the run ends with exit 2) and the rule matches nothing.
     pub fn regex(&self) -> Option<&Regex> {
         self.regex
-            .get_or_init(|| match Regex::new(&self.pattern) {
+            .get_or_init(|| match build_regex(&self.pattern) {
                 Ok(re) => Some(re),
                 Err(e) => {
                     crate::messages::file_error(&self.source, format!("rule `{}`: {e}", self.id));
@@ -119,9 +119,18 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<RuleSyntax>, RuleError> 
     Ok(parsed.rules)
 }
 
+/// Compiles a rule pattern. Unicode mode is off: credentials are ASCII, and without it a class
+/// such as `[^\s"']{8,200}` is a byte class instead of a UTF-8 automaton, which makes patterns
+/// several times cheaper to compile and to run (`\w`, `\s`, `\b` and `(?i)` are ASCII).
+pub fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+}
+
 /// Checks that a pattern compiles and has a `secret` group.
 pub fn validate_pattern(pattern: &str) -> Result<(), String> {
-    let regex = Regex::new(pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
+    let regex = build_regex(pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
     if !regex.capture_names().any(|n| n == Some("secret")) {
         return Err("pattern has no `(?P<secret>…)` group".into());
     }
@@ -243,6 +252,7 @@ pub fn load_user_file(path: &std::path::Path) -> Result<Vec<Rule>, RuleError> {
 pub struct RuleSet {
     rules: Vec<Rule>,
     keywords: Vec<String>,
+    longest_keyword: usize,
     automaton: OnceLock<AhoCorasick>,
     small_inputs: AtomicBool,
     keyword_rules: Vec<Vec<u32>>,
@@ -283,6 +293,7 @@ impl RuleSet {
         }
         Ok(RuleSet {
             rules,
+            longest_keyword: keywords.iter().map(String::len).max().unwrap_or(0),
             keywords,
             automaton: OnceLock::new(),
             small_inputs: AtomicBool::new(false),
@@ -328,6 +339,11 @@ impl RuleSet {
     /// The rules that listed the keyword with automaton pattern id `pattern`.
     pub fn rules_for_keyword(&self, pattern: usize) -> &[u32] {
         &self.keyword_rules[pattern]
+    }
+
+    /// The length of the longest keyword, in bytes.
+    pub fn longest_keyword(&self) -> usize {
+        self.longest_keyword
     }
 
     /// Rules without keywords: they run on every file.
