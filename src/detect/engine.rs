@@ -81,24 +81,22 @@ impl<'r> Detector<'r> {
         self.to_findings(path, data, &scratch.hits)
     }
 
-    /// Windows around every keyword occurrence. A fast non-overlapping pass finds the places
-    /// with keywords; around each, an overlapping pass over a bounded region finds every
-    /// keyword there (keywords can overlap: `postgres` in `postgresql+`), so no occurrence is
-    /// lost and most of the buffer is read by the fast pass only.
+    /// Windows around every keyword occurrence. A fast non-overlapping pass reports some
+    /// keyword occurrences; every occurrence it does not report overlaps the end of one it
+    /// does (it starts before that match ends and ends at or after it), so it lies within one
+    /// keyword length of it. An overlapping pass over that small region finds them all
+    /// (`postgres` inside `postgresql+`), and most of the buffer is read by the fast pass only.
     fn keyword_windows(&self, path: &str, data: &[u8], scratch: &mut Scratch) {
         let ac = self.rules.automaton();
-        let mut covered = 0;
+        let reach = self.rules.longest_keyword();
+        // Occurrences that end at or before `done` were found by an earlier region.
+        let mut done = 0;
         for m in ac.find_iter(data) {
-            if m.start() < covered {
-                continue;
-            }
-            // Any keyword that overlaps `m` lies within one keyword length of it.
-            let reach = self.rules.longest_keyword();
             let from = m.start().saturating_sub(reach);
             let to = (m.end() + reach).min(data.len());
             for k in ac.find_overlapping_iter(&data[from..to]) {
                 let (start, end) = (from + k.start(), from + k.end());
-                if start >= covered {
+                if end > done {
                     self.push_keyword_windows(
                         path,
                         data,
@@ -109,7 +107,7 @@ impl<'r> Detector<'r> {
                     );
                 }
             }
-            covered = to;
+            done = to;
         }
         for &r in self.rules.keywordless() {
             if self.rules.rule(r).applies_to(path) {

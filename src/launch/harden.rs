@@ -51,15 +51,19 @@ impl CoreLimit {
         }
     }
 
-    /// Off again, once the child is started and the launcher keeps running (`--mask`).
-    pub fn reapply(&self) {
-        if let Some(saved) = &self.saved {
-            let off = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: saved.rlim_max,
-            };
-            // SAFETY: a pointer to a live rlimit.
-            unsafe { libc::setrlimit(libc::RLIMIT_CORE, &off) };
+    /// Gives the original limit to the child only, in the forked child before exec, so the
+    /// launcher that keeps running (`--mask`) never holds secrets with core dumps on, not even
+    /// while it spawns.
+    pub fn restore_in_child(&self, command: &mut std::process::Command) {
+        use std::os::unix::process::CommandExt;
+        let Some(saved) = self.saved else { return };
+        // SAFETY: the closure only calls setrlimit, which is async-signal-safe, with a copy of
+        // a plain struct.
+        unsafe {
+            command.pre_exec(move || {
+                libc::setrlimit(libc::RLIMIT_CORE, &saved);
+                Ok(())
+            });
         }
     }
 }
@@ -70,7 +74,6 @@ impl CoreLimit {
         CoreLimit {}
     }
     pub fn restore(&self) {}
-    pub fn reapply(&self) {}
 }
 
 /// A global allocator that zeroes memory before it returns it to `Inner`, so that freed

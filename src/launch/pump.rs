@@ -25,9 +25,9 @@ pub fn run_masked(
     // Blocked before any thread starts, so that only the forwarder ever takes these signals.
     #[cfg(unix)]
     let blocked = super::signals::block_for(&mut command);
-    core.restore();
+    #[cfg(unix)]
+    core.restore_in_child(&mut command);
     let spawned = command.spawn();
-    core.reapply();
     let mut child = spawned.map_err(|e| StartError::from_io(program, e))?;
     // Frees, and through `ZeroOnFree` wipes, the command's copy of the environment.
     drop(command);
