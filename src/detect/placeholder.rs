@@ -179,7 +179,7 @@ mod tests {
         for v in [
             "$6$rounds=5000$Qx8bT2$Lm3kP9vZr7",
             "$apr1$Zr7pQ2vL$3kT8qZwN5vR2mLx7q9",
-            "ghp_R2b8Kq0ZpLx7Vt4nWm9Yc3Hd6Jf1Gs5Ua2Qe",
+            "ghp_R2b8Kq0ZpLx7Vt4nWm9Yc3Hd6Jf1Gs5Ua2Qe", // keyward:allow (test value)
             "Q40RebSZLYy4rSIspnvdtZPO",
             "1sFg3Y7/a9qyeGEeo8WjZJ9TxbEUjhQDUetmVJLE",
         ] {
