@@ -131,7 +131,7 @@ fn use_color(arg: ColorArg, to_file: bool) -> bool {
         ColorArg::Never => false,
         ColorArg::Auto => {
             !to_file
-                && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal()
         }
     }

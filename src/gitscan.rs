@@ -14,6 +14,7 @@ use crate::report::Summary;
 use crate::rules::RuleSet;
 use crate::scan;
 use crate::source::git::{commit_info, open_repo, rfc3339};
+use crate::source::gitpack::Layout;
 use crate::source::history::{self, Plan, Selection};
 use crate::source::staged::{self, Added, StagedFile};
 use crate::source::{gitblob, looks_binary, Content};
@@ -41,23 +42,7 @@ pub fn history(
     bound_libgit2_memory();
     let repo = open_repo(repo_path)?;
     let mut summary = Summary::default();
-    if repo.is_shallow() {
-        add_note(&mut summary, "history is cut: this is a shallow clone, so commits before its boundary were not scanned (`git fetch --unshallow` fetches them)".into());
-    }
-    let commits = history::select_commits(&repo, sel)
-        .with_context(|| format!("failed to list the commits of {}", repo_path.display()))?;
-    let bar = progress(cfg, commits.len() as u64, "commits");
-    let plan = history::plan(&repo, commits, || bar.inc(1));
-    bar.finish_and_clear();
-    if let Some(first) = plan.submodules.first() {
-        add_note(
-            &mut summary,
-            format!(
-                "{} submodule(s) not followed (e.g. {first}): scan their repositories on their own",
-                plan.submodules.len()
-            ),
-        );
-    }
+    let plan = walk(cfg, &repo, repo_path, sel, &mut summary)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
@@ -73,15 +58,30 @@ pub fn history(
     summary.stats.blobs = run.blobs.into_inner();
     summary.stats.bytes = run.bytes.into_inner();
     scan::finish(&mut summary, started);
-    eprintln!(
-        "TMPDEBUG {}",
-        std::fs::read_to_string("/proc/self/status")
-            .unwrap()
-            .lines()
-            .filter(|l| l.starts_with("VmHWM"))
-            .collect::<String>()
-    );
     Ok(summary)
+}
+
+/// The commits of `sel` and the blobs they introduced; notes a shallow clone and submodules.
+fn walk(
+    cfg: &Config,
+    repo: &Repository,
+    repo_path: &Path,
+    sel: &Selection,
+    summary: &mut Summary,
+) -> Result<Plan> {
+    if repo.is_shallow() {
+        add_note(summary, "history is cut: this is a shallow clone, so commits before its boundary were not scanned (`git fetch --unshallow` fetches them)".into());
+    }
+    let commits = history::select_commits(repo, sel)
+        .with_context(|| format!("failed to list the commits of {}", repo_path.display()))?;
+    let bar = progress(cfg, commits.len() as u64, "commits");
+    let plan = history::plan(repo, commits, || bar.inc(1));
+    bar.finish_and_clear();
+    if let Some(first) = plan.submodules.first() {
+        let count = plan.submodules.len();
+        add_note(summary, format!("{count} submodule(s) not followed (e.g. {first}): scan their repositories on their own"));
+    }
+    Ok(plan)
 }
 
 /// Each tree is read once, so libgit2's object cache would only hold on to memory; and its
@@ -143,12 +143,13 @@ impl Run {
 /// Reads and scans every blob of `plan` on the current pool; `dirs` are the git and common
 /// directories.
 fn scan_plan(dirs: (&Path, &Path), plan: &Plan, detector: &Detector, cfg: &Config) -> Run {
+    let oids: Vec<git2::Oid> = plan.blobs.iter().map(|b| b.oid).collect();
+    let layout = Layout::read(dirs.1, &oids);
     let run = Run::default();
     let bar = progress(cfg, plan.blobs.len() as u64, "blobs");
-    let oids: Vec<git2::Oid> = plan.blobs.iter().map(|b| b.oid).collect();
     gitblob::for_each(
-        dirs,
-        &oids,
+        dirs.0,
+        (&oids, layout.order()),
         cfg.max_file_size,
         Scratch::default,
         |scratch, i, content| {
@@ -193,10 +194,8 @@ fn scan_one(
         Ok(Content::Text(data)) => {
             run.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             let scope = Scope::CommittedFiles;
-            run.keep(
-                index,
-                scan::scan_blob_scoped(detector, path, &data, scratch, scope),
-            );
+            let found = scan::scan_blob_scoped(detector, path, &data, scratch, scope);
+            run.keep(index, found);
         }
         Ok(Content::Binary) => run.keep(index, scan::scan_binary(path)),
         Ok(Content::TooLarge(_)) => {
@@ -250,6 +249,7 @@ pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary
             repo_path.display()
         )
     })?;
+    rules.expect_small_inputs();
     let detector = Detector::new(rules, cfg.prefilter);
     let mut scratch = Scratch::default();
     let commit = staged_commit(&repo);

@@ -8,6 +8,7 @@ pub mod app;
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod dates;
 pub mod detect;
 pub mod filter;
 pub mod finding;

@@ -109,7 +109,7 @@ pub fn env_problems(plan: &Plan, required: &[String]) -> Vec<Problem> {
 fn missing<'a>(plan: &'a Plan, required: &'a [String]) -> impl Iterator<Item = Problem> + 'a {
     required
         .iter()
-        .filter(|key| !plan.get(key).is_some_and(|v| !v.is_empty()))
+        .filter(|key| plan.get(key).is_none_or(|v| v.is_empty()))
         .map(|key| {
             let state = if plan.get(key).is_some() {
                 "is empty"

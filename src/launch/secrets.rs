@@ -73,7 +73,7 @@ fn base64_forms(value: &[u8], patterns: &mut Vec<Vec<u8>>) {
     for alphabet in [STANDARD, URL_SAFE] {
         let mut padded = base64(value, alphabet);
         let pad = (3 - value.len() % 3) % 3;
-        padded.extend(std::iter::repeat(b'=').take(pad));
+        padded.extend(std::iter::repeat_n(b'=', pad));
         push(patterns, padded);
         for offset in 0..3 {
             let mut shifted = vec![0u8; offset];

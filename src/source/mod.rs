@@ -4,6 +4,7 @@
 
 pub mod git;
 pub mod gitblob;
+pub mod gitpack;
 pub mod history;
 pub mod staged;
 pub mod stdin;
