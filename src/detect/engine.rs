@@ -317,7 +317,7 @@ fn drop_shadowed_generics(rules: &RuleSet, hits: &mut Vec<Hit>) {
             h.start,
             h.end,
             hygiene(h),
-            rules.rule(h.rule).paths.is_none(),
+            !rules.rule(h.rule).is_path_scoped(),
             h.rule,
         )
     });

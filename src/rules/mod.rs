@@ -67,7 +67,8 @@ pub struct Rule {
     pub pattern: String,
     pub min_entropy: Option<f64>,
     pub path_globs: Vec<String>,
-    pub paths: Option<GlobSet>,
+    /// `path_globs` compiled on first use (a glob set compiles regexes: not for start-up).
+    paths: OnceLock<Option<GlobSet>>,
     pub remediation: String,
     pub references: Vec<String>,
     pub examples: Vec<String>,
@@ -98,12 +99,20 @@ impl Rule {
 
     /// Whether the rule applies to a file at `path` (its `paths` globs, if any).
     pub fn applies_to(&self, path: &str) -> bool {
-        match &self.paths {
+        let paths = self.paths.get_or_init(|| {
+            compile_globs(&self.path_globs).expect("globs are validated when the rule is loaded")
+        });
+        match paths {
             None => true,
             Some(set) => {
                 set.is_match(path) || path.rsplit('/').next().is_some_and(|n| set.is_match(n))
             }
         }
+    }
+
+    /// Whether the rule only runs on some paths (`paths:` globs).
+    pub fn is_path_scoped(&self) -> bool {
+        !self.path_globs.is_empty()
     }
 
     /// Whether the rule is one of the generic (provider-less) detectors, which give way to a
@@ -157,7 +166,11 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
     if raw.keywords.iter().any(|k| k.is_empty()) {
         return Err(fail("a keyword is empty".into()));
     }
-    let paths = compile_globs(&raw.paths).map_err(fail)?;
+    if validate {
+        compile_globs(&raw.paths).map_err(fail)?;
+    } else if let Some(bad) = raw.paths.iter().find(|g| Glob::new(g).is_err()) {
+        return Err(fail(format!("bad path glob `{bad}`")));
+    }
     let multiline = spans_lines(&raw.pattern);
     let validator = if raw.id.starts_with("generic-") && file.starts_with("patterns/") {
         Validator::GenericValue
@@ -175,7 +188,7 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         pattern: raw.pattern,
         min_entropy: raw.min_entropy,
         path_globs: raw.paths,
-        paths,
+        paths: OnceLock::new(),
         remediation: raw.remediation,
         references: raw.references,
         examples: raw.examples,
