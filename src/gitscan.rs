@@ -47,7 +47,7 @@ pub fn history(
         .num_threads(cfg.threads)
         .build()
         .context("failed to start worker threads")?;
-    let detector = Detector::new(rules, cfg.prefilter);
+    let detector = Detector::new(rules, cfg.prefilter).secrets_only();
     let dirs = (repo.path().to_path_buf(), repo.commondir().to_path_buf());
     let run = pool.install(|| scan_plan((&dirs.0, &dirs.1), &plan, &detector, cfg));
     for note in run.notes() {

@@ -40,11 +40,29 @@ pub struct Scratch {
 pub struct Detector<'r> {
     rules: &'r RuleSet,
     prefilter: bool,
+    secrets_only: bool,
 }
 
 impl<'r> Detector<'r> {
     pub fn new(rules: &'r RuleSet, prefilter: bool) -> Self {
-        Detector { rules, prefilter }
+        Detector {
+            rules,
+            prefilter,
+            secrets_only: false,
+        }
+    }
+
+    /// Runs only `kind: secret` rules: for history, where configuration checks on old
+    /// revisions are not reported, so matching them would be wasted work.
+    pub fn secrets_only(mut self) -> Self {
+        self.secrets_only = true;
+        self
+    }
+
+    /// Whether rule `r` runs on a file at `path`.
+    fn wanted(&self, r: u32, path: &str) -> bool {
+        let rule = self.rules.rule(r);
+        (!self.secrets_only || rule.kind == Kind::Secret) && rule.applies_to(path)
     }
 
     pub fn rules(&self) -> &'r RuleSet {
@@ -110,7 +128,7 @@ impl<'r> Detector<'r> {
             done = to;
         }
         for &r in self.rules.keywordless() {
-            if self.rules.rule(r).applies_to(path) {
+            if self.wanted(r, path) {
                 scratch.windows.push(Window {
                     rule: r,
                     start: 0,
@@ -133,7 +151,7 @@ impl<'r> Detector<'r> {
             let rule = self.rules.rule(r);
             let state = &mut scratch.applies[r as usize];
             if *state == 0 {
-                *state = if rule.applies_to(path) { 1 } else { 2 };
+                *state = if self.wanted(r, path) { 1 } else { 2 };
             }
             if *state == 1 {
                 let (ws, we) = window_around(data, start, end, rule.multiline);
@@ -147,10 +165,10 @@ impl<'r> Detector<'r> {
     }
 
     fn whole_windows(&self, path: &str, data: &[u8], out: &mut Vec<Window>) {
-        for (i, rule) in self.rules.rules().iter().enumerate() {
-            if rule.applies_to(path) {
+        for i in 0..self.rules.rules().len() as u32 {
+            if self.wanted(i, path) {
                 out.push(Window {
-                    rule: i as u32,
+                    rule: i,
                     start: 0,
                     end: data.len(),
                 });
