@@ -3,7 +3,7 @@
 //! value checks, inline allow). With the prefilter off every rule runs over the whole buffer;
 //! the two modes must give identical findings (tested).
 
-use super::{allow, entropy, generic, lines::LineIndex, notebook, placeholder};
+use super::{allow, entropy, generic, keywords, lines::LineIndex, notebook, placeholder};
 use crate::finding::{Finding, Kind};
 use crate::rules::{Rule, RuleSet, Validator};
 use crate::secret::{fingerprint, Secret};
@@ -99,34 +99,17 @@ impl<'r> Detector<'r> {
         self.to_findings(path, data, &scratch.hits)
     }
 
-    /// Windows around every keyword occurrence. A fast non-overlapping pass reports some
-    /// keyword occurrences; every occurrence it does not report overlaps the end of one it
-    /// does (it starts before that match ends and ends at or after it), so it lies within one
-    /// keyword length of it. An overlapping pass over that small region finds them all
-    /// (`postgres` inside `postgresql+`), and most of the buffer is read by the fast pass only.
+    /// Windows around every keyword occurrence (see `keywords`).
     fn keyword_windows(&self, path: &str, data: &[u8], scratch: &mut Scratch) {
-        let ac = self.rules.automaton();
         let reach = self.rules.longest_keyword();
-        // Occurrences that end at or before `done` were found by an earlier region.
-        let mut done = 0;
-        for m in ac.find_iter(data) {
-            let from = m.start().saturating_sub(reach);
-            let to = (m.end() + reach).min(data.len());
-            for k in ac.find_overlapping_iter(&data[from..to]) {
-                let (start, end) = (from + k.start(), from + k.end());
-                if end > done {
-                    self.push_keyword_windows(
-                        path,
-                        data,
-                        k.pattern().as_usize(),
-                        start,
-                        end,
-                        scratch,
-                    );
-                }
-            }
-            done = to;
-        }
+        keywords::occurrences(
+            self.rules.automaton(),
+            data,
+            reach,
+            |start, end, pattern| {
+                self.push_keyword_windows(path, data, pattern, start, end, scratch);
+            },
+        );
         for &r in self.rules.keywordless() {
             if self.wanted(r, path) {
                 scratch.windows.push(Window {

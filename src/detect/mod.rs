@@ -7,6 +7,7 @@ pub mod engine;
 pub mod entropy;
 pub mod generic;
 pub mod hygiene;
+pub mod keywords;
 pub mod lines;
 pub mod notebook;
 pub mod placeholder;
