@@ -16,6 +16,21 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 /// troubleshooting aid, both readers give the same bytes.
 pub const READER_ENV: &str = "KEYWARD_BLOB_READER";
 
+/// Below this many blobs libgit2's own reads (parallel, in memory) beat streaming through
+/// `git cat-file`; above it git's pack-order delta-base cache wins. Measured: pallets/flask
+/// (9k blobs) 0.35 s with libgit2 against 0.50 s through cat-file; sqlalchemy (82k blobs)
+/// 11.3 s against 6.9 s.
+const CAT_FILE_FROM_BLOBS: usize = 30_000;
+
+/// Which reader to use: `KEYWARD_BLOB_READER=libgit2|cat-file` forces one, else by size.
+fn use_cat_file(blobs: usize) -> bool {
+    match std::env::var(READER_ENV).as_deref() {
+        Ok("libgit2") => false,
+        Ok("cat-file") => true,
+        _ => blobs >= CAT_FILE_FROM_BLOBS,
+    }
+}
+
 /// Reads every blob of `oids` and calls `visit` on the current rayon pool's threads with
 /// per-thread state from `init`, the blob's index in `oids` and its content. `git cat-file`
 /// is asked for them in `order` (pack order: see `gitpack`). Blobs over `max_size` are not
@@ -31,11 +46,10 @@ pub fn for_each<S, I, V>(
     I: Fn() -> S + Sync + Send,
     V: Fn(&mut S, usize, io::Result<Content>) + Sync + Send,
 {
-    let forced = std::env::var(READER_ENV).is_ok_and(|v| v == "libgit2");
-    let stream = if forced {
-        None
-    } else {
+    let stream = if use_cat_file(oids.len()) {
         CatFile::spawn(git_dir, oids, order).ok()
+    } else {
+        None
     };
     match stream {
         Some(cat) => {
