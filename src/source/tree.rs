@@ -43,62 +43,64 @@ where
         .filter_entry(|e| e.file_name() != ".git")
         .threads(opts.threads)
         .build_parallel();
-    walker.run(|| {
-        let mut state = init();
-        let seen = &seen;
-        let visit = &visit;
-        Box::new(move |result| {
-            match result {
-                Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                    let abs = entry.into_path();
-                    if !opts.no_ignore {
-                        seen.lock().unwrap().insert(abs.clone());
+    // The index is read on a thread of its own while the walk runs: it is only needed after.
+    let tracked = std::thread::scope(|scope| {
+        let tracked = (!opts.no_ignore).then(|| scope.spawn(|| tracked_files(root)));
+        walker.run(|| {
+            let mut state = init();
+            let seen = &seen;
+            let visit = &visit;
+            Box::new(move |result| {
+                match result {
+                    Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                        let abs = entry.into_path();
+                        if !opts.no_ignore {
+                            seen.lock().unwrap().insert(abs.clone());
+                        }
+                        let rel = relative(root, &abs);
+                        visit(&mut state, Entry { abs, rel });
                     }
-                    let rel = relative(root, &abs);
-                    visit(&mut state, Entry { abs, rel });
+                    Ok(_) => {}
+                    Err(err) => crate::messages::file_error(&root.display().to_string(), err),
                 }
-                Ok(_) => {}
-                Err(err) => crate::messages::file_error(&root.display().to_string(), err),
-            }
-            ignore::WalkState::Continue
-        })
+                ignore::WalkState::Continue
+            })
+        });
+        tracked
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default()
     });
-    if !opts.no_ignore {
-        let seen = seen.into_inner().unwrap();
-        let mut state = init();
-        for abs in tracked_but_ignored(root, &seen) {
+    let seen = seen.into_inner().unwrap();
+    let mut state = init();
+    for abs in tracked {
+        if !seen.contains(&abs) && abs.symlink_metadata().is_ok_and(|m| m.is_file()) {
             let rel = relative(root, &abs);
             visit(&mut state, Entry { abs, rel });
         }
     }
 }
 
-/// Files in the git index under `root` that the walk skipped because an ignore rule matched.
-fn tracked_but_ignored(root: &Path, seen: &HashSet<PathBuf>) -> Vec<PathBuf> {
+/// The files in the git index under `root`, as the walk names them (so that the ones an
+/// ignore rule hid from the walk can be told apart), sorted.
+fn tracked_files(root: &Path) -> Vec<PathBuf> {
     let Ok(repo) = git2::Repository::discover(root) else {
         return Vec::new();
     };
     let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else {
         return Vec::new();
     };
-    let Ok(root_abs) = root.canonicalize() else {
+    let (Ok(root_abs), Ok(workdir)) = (root.canonicalize(), workdir.canonicalize()) else {
         return Vec::new();
     };
-    let Ok(workdir) = workdir.canonicalize() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in index.iter() {
-        let rel = String::from_utf8_lossy(&entry.path).into_owned();
-        let abs = workdir.join(&rel);
-        let Ok(under) = abs.strip_prefix(&root_abs) else {
-            continue;
-        };
-        let as_walked = root.join(under);
-        if !seen.contains(&as_walked) && as_walked.symlink_metadata().is_ok_and(|m| m.is_file()) {
-            out.push(as_walked);
-        }
-    }
+    let mut out: Vec<PathBuf> = index
+        .iter()
+        .filter_map(|entry| {
+            let abs = workdir.join(String::from_utf8_lossy(&entry.path).as_ref());
+            abs.strip_prefix(&root_abs)
+                .ok()
+                .map(|under| root.join(under))
+        })
+        .collect();
     out.sort();
     out
 }
