@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// Where the tool is documented; `repository` in Cargo.toml overrides it.
-const FALLBACK_URI: &str = "https://github.com/keyward/keyward";
 
 pub fn render(
     out: &mut dyn Write,
@@ -60,19 +58,19 @@ fn rule_index(findings: &[Finding]) -> BTreeMap<&str, (usize, &Finding)> {
 }
 
 fn driver(rules: Vec<Value>) -> Value {
-    let repository = env!("CARGO_PKG_REPOSITORY");
-    let uri = if repository.is_empty() {
-        FALLBACK_URI
-    } else {
-        repository
-    };
-    json!({
+    let mut driver = json!({
         "name": "keyward",
         "version": env!("CARGO_PKG_VERSION"),
         "semanticVersion": env!("CARGO_PKG_VERSION"),
-        "informationUri": uri,
         "rules": rules,
-    })
+    });
+    // Where the tool is documented: `repository` in Cargo.toml, once the project publishes one
+    // (the property is optional; no address is invented meanwhile).
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    if !repository.is_empty() {
+        driver["informationUri"] = repository.into();
+    }
+    driver
 }
 
 /// A `reportingDescriptor` built from the finding (which carries the rule's title, kind,
