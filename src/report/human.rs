@@ -3,7 +3,7 @@
 
 use super::sanitize::escape;
 use super::{shown_secret, ReportOptions, Summary};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Kind, Severity};
 use colored::{ColoredString, Colorize};
 use std::io::{self, Write};
 
@@ -32,7 +32,13 @@ fn finding(out: &mut dyn Write, f: &Finding, opts: &ReportOptions) -> io::Result
     writeln!(
         out,
         "    {} {}   {} {}",
-        "secret".dimmed(),
+        // A hygiene finding's value is the offending text, redacted all the same (it can hold
+        // a key: `SECRET_KEY = "…"`).
+        match f.kind {
+            Kind::Secret => "secret",
+            Kind::Hygiene => "match",
+        }
+        .dimmed(),
         escape(&shown_secret(f, opts.show_secrets)),
         "fingerprint".dimmed(),
         &f.fingerprint[..16.min(f.fingerprint.len())]
