@@ -249,7 +249,6 @@ pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary
             repo_path.display()
         )
     })?;
-    rules.expect_small_inputs();
     let detector = Detector::new(rules, cfg.prefilter);
     let mut scratch = Scratch::default();
     let commit = staged_commit(&repo);

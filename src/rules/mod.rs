@@ -2,17 +2,17 @@
 //! for all rules, regexes compiled on first use). Loading is strict: every problem is an error
 //! naming the file. This module never reads the files being scanned.
 
+pub mod automaton;
 pub mod builtin;
 pub mod check;
 pub mod syntax;
 pub mod yaml;
 
 use crate::finding::{Kind, Severity};
-use aho_corasick::{dfa, nfa, MatchKind};
+use automaton::KeywordDfa;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use syntax::{RuleFile, RuleSyntax};
 
@@ -257,48 +257,14 @@ pub fn load_user_file(path: &std::path::Path) -> Result<Vec<Rule>, RuleError> {
         .collect()
 }
 
-/// The keywords of all rules, ASCII case-insensitive, with standard (overlapping-capable)
-/// match semantics: a DFA (fastest to walk, ~2 ms to build) for tree and history scans, or a
-/// contiguous NFA (4x cheaper to build) for small inputs such as the pre-commit hook.
-#[derive(Debug)]
-pub enum KeywordAutomaton {
-    Dfa(dfa::DFA),
-    Nfa(nfa::contiguous::NFA),
-}
-
-impl KeywordAutomaton {
-    pub fn build<P: AsRef<[u8]>>(keywords: &[P], small_inputs: bool) -> Self {
-        const BUILT: &str = "literal keywords always build an automaton";
-        if small_inputs {
-            let nfa = nfa::contiguous::Builder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(keywords)
-                .expect(BUILT);
-            KeywordAutomaton::Nfa(nfa)
-        } else {
-            let dfa = dfa::Builder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .prefilter(false)
-                .build(keywords)
-                .expect(BUILT);
-            KeywordAutomaton::Dfa(dfa)
-        }
-    }
-}
-
-/// All rules with one keyword automaton. Keywords are matched ASCII case-insensitively; each
-/// automaton pattern maps to the rules that listed it. The automaton is built on first use: a
-/// DFA (fastest to search, ~2 ms to build) for tree and history scans, or a contiguous NFA
-/// (4x cheaper to build) when the caller expects small inputs, like the pre-commit hook.
+/// All rules with one keyword automaton (`automaton::KeywordDfa`, built on first use).
+/// Keywords are matched ASCII case-insensitively; each keyword maps to the rules that listed it.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     keywords: Vec<String>,
     longest_keyword: usize,
-    automaton: OnceLock<KeywordAutomaton>,
-    small_inputs: AtomicBool,
+    automaton: OnceLock<KeywordDfa>,
     keyword_rules: Vec<Vec<u32>>,
     keywordless: Vec<u32>,
 }
@@ -340,16 +306,9 @@ impl RuleSet {
             longest_keyword: keywords.iter().map(String::len).max().unwrap_or(0),
             keywords,
             automaton: OnceLock::new(),
-            small_inputs: AtomicBool::new(false),
             keyword_rules,
             keywordless,
         })
-    }
-
-    /// Tells the set that it will scan a few small buffers (staged lines, stdin): the keyword
-    /// automaton is then built for start-up speed rather than throughput.
-    pub fn expect_small_inputs(&self) {
-        self.small_inputs.store(true, Ordering::Relaxed);
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -364,10 +323,10 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    pub fn automaton(&self) -> &KeywordAutomaton {
-        self.automaton.get_or_init(|| {
-            KeywordAutomaton::build(&self.keywords, self.small_inputs.load(Ordering::Relaxed))
-        })
+    /// The keyword automaton, built on first use (under a millisecond).
+    pub fn automaton(&self) -> &KeywordDfa {
+        self.automaton
+            .get_or_init(|| KeywordDfa::new(&self.keywords))
     }
 
     /// The rules that listed the keyword with automaton pattern id `pattern`.
