@@ -61,11 +61,18 @@ fn step(
 ) -> u32 {
     let raw = dfa.next(state, byte);
     if KeywordDfa::ends_keyword(raw) {
-        for &k in dfa.keywords_ending(raw) {
-            found(end - dfa.keyword_len(k), end, k as usize);
-        }
+        report(dfa, raw, end, found);
     }
     KeywordDfa::state(raw)
+}
+
+/// Out of line, so the per-byte loop keeps its lanes' states in registers.
+#[cold]
+#[inline(never)]
+fn report(dfa: &KeywordDfa, raw: u32, end: usize, found: &mut impl FnMut(usize, usize, usize)) {
+    for &k in dfa.keywords_ending(raw) {
+        found(end - dfa.keyword_len(k), end, k as usize);
+    }
 }
 
 #[cfg(test)]
