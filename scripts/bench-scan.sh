@@ -37,7 +37,18 @@ if [ -n "$kingfisher" ]; then
   cmds+=(-n kingfisher "$kingfisher scan $tree --git-history none --no-validate --format json -o $out/kingfisher.json")
 fi
 
-hyperfine -N -i --warmup 2 --runs "$runs" --export-markdown "$out/scan.md" "${cmds[@]}"
+hyperfine -N -i --warmup 2 --runs "$runs" --export-markdown "$out/scan.md" \
+  --export-json "$out/scan.json" "${cmds[@]}"
+
+echo
+echo "medians, as a ratio of rg's:"
+python3 - "$out/scan.json" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+floor = results["rg"]["median"]
+for name, r in results.items():
+    print(f"{name:<12} {r['median'] * 1000:9.1f} ms  {r['median'] / floor:6.2f}x rg")
+PY
 
 echo
 echo "peak memory (max RSS):"
