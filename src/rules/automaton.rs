@@ -109,24 +109,25 @@ fn byte_classes<K: AsRef<[u8]>>(keywords: &[K]) -> [u8; 256] {
     classes
 }
 
-/// The keyword trie: `goto[state][class]` (or `NONE`) and the keywords ending in each state.
+/// The keyword trie, flat: `goto[state * stride + class]` (or `NONE`), and the keywords
+/// ending in each state.
 fn trie<K: AsRef<[u8]>>(
     keywords: &[K],
     classes: &[u8; 256],
     stride: usize,
-) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
-    let mut goto = vec![vec![NONE; stride]];
+) -> (Vec<u32>, Vec<Vec<u32>>) {
+    let mut goto = vec![NONE; stride];
     let mut out: Vec<Vec<u32>> = vec![Vec::new()];
     for (i, k) in keywords.iter().enumerate() {
         let mut s = 0;
         for &b in k.as_ref() {
-            let c = classes[b as usize] as usize;
-            if goto[s][c] == NONE {
-                goto.push(vec![NONE; stride]);
+            let at = s * stride + classes[b as usize] as usize;
+            if goto[at] == NONE {
+                goto[at] = out.len() as u32;
+                goto.resize(goto.len() + stride, NONE);
                 out.push(Vec::new());
-                goto[s][c] = (goto.len() - 1) as u32;
             }
-            s = goto[s][c] as usize;
+            s = goto[at] as usize;
         }
         out[s].push(i as u32);
     }
@@ -135,12 +136,13 @@ fn trie<K: AsRef<[u8]>>(
 
 /// Aho-Corasick failure links, breadth first, folded into a full transition table
 /// (`delta[state * stride + class]`); each state's outputs gain those of its failure state.
-fn determinize(goto: &[Vec<u32>], out: &mut [Vec<u32>], stride: usize) -> Vec<u32> {
-    let mut fail = vec![0u32; goto.len()];
-    let mut delta = vec![0u32; goto.len() * stride];
-    let mut queue = VecDeque::new();
+fn determinize(goto: &[u32], out: &mut [Vec<u32>], stride: usize) -> Vec<u32> {
+    let states = out.len();
+    let mut fail = vec![0u32; states];
+    let mut delta = vec![0u32; states * stride];
+    let mut queue = VecDeque::with_capacity(states);
     for c in 0..stride {
-        let t = goto[0][c];
+        let t = goto[c];
         if t != NONE {
             delta[c] = t;
             queue.push_back(t as usize);
@@ -148,10 +150,12 @@ fn determinize(goto: &[Vec<u32>], out: &mut [Vec<u32>], stride: usize) -> Vec<u3
     }
     while let Some(s) = queue.pop_front() {
         let f = fail[s] as usize;
-        let inherited = out[f].clone();
-        out[s].extend(inherited);
+        if !out[f].is_empty() {
+            let inherited = out[f].clone();
+            out[s].extend(inherited);
+        }
         for c in 0..stride {
-            let t = goto[s][c];
+            let t = goto[s * stride + c];
             if t == NONE {
                 delta[s * stride + c] = delta[f * stride + c];
             } else {
