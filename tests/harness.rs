@@ -73,6 +73,18 @@ impl Project {
     }
 }
 
+/// Runs a `--format json` keyward command that must not fail (exit 0 or 1); its exit code and
+/// report.
+pub fn run_json(cmd: &mut Command) -> (Option<i32>, serde_json::Value) {
+    let out = cmd.output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), json(&out.stdout))
+}
+
 /// Parses `--format json` output.
 pub fn json(output: &[u8]) -> serde_json::Value {
     serde_json::from_slice(output)

@@ -4,25 +4,17 @@
 //! differential checks (history of one commit vs scan of its tree; cat-file vs libgit2 reader).
 
 use crate::gitrepo::{commit_all, findings, git, github_pat, repo, token_line};
-use crate::harness::{json, random_text, Project};
+use crate::harness::{json, random_text, run_json, Project};
 use predicates::str::contains;
 use std::path::Path;
 
 fn history_json(p: &Project, dir: &Path, extra: &[&str]) -> serde_json::Value {
-    let out = p
-        .keyward()
-        .arg("history")
+    let mut cmd = p.keyward();
+    cmd.arg("history")
         .arg(dir)
         .args(["--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out.stdout)
+        .args(extra);
+    run_json(&mut cmd).1
 }
 
 #[test]

@@ -3,24 +3,14 @@
 //! binary key bundles, suppression, multi-root paths, staged and history modes, and the catalog
 //! in `keyward rules list|show`.
 
-use crate::harness::{found, json, Project};
+use crate::harness::{found, json, run_json, Project};
 use predicates::str::contains;
 
 /// (path, line, rule) of the hygiene findings of `keyward scan ARGS…` in the project.
 fn hygiene(p: &Project, args: &[&str]) -> Vec<(String, u64, String)> {
-    let out = p
-        .keyward()
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = json(&out.stdout);
+    let mut cmd = p.keyward();
+    cmd.arg("scan").args(args).args(["--format", "json"]);
+    let (_, report) = run_json(&mut cmd);
     let kinds: Vec<bool> = report["findings"]
         .as_array()
         .unwrap()

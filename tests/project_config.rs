@@ -2,7 +2,7 @@
 //! stopwords, fail_on), `--config FILE`, the repository-root lookup, and strictness (an
 //! unknown key or rule id is exit 2 naming the file and the key).
 
-use crate::harness::{found, json, random_text, Project};
+use crate::harness::{found, json, random_text, run_json, Project};
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -12,20 +12,12 @@ fn github_pat(seed: u64) -> String {
 
 /// Rules (sorted) found by `keyward scan --format json ARGS` in `p`, and the exit code.
 fn rules_found(p: &Project, args: &[&str]) -> (Option<i32>, Vec<String>) {
-    let out = p
-        .keyward()
-        .args(["scan", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut rules: Vec<String> = found(&json(&out.stdout)).into_iter().map(|f| f.2).collect();
+    let mut cmd = p.keyward();
+    cmd.args(["scan", "--format", "json"]).args(args);
+    let (code, report) = run_json(&mut cmd);
+    let mut rules: Vec<String> = found(&report).into_iter().map(|f| f.2).collect();
     rules.sort();
-    (out.status.code(), rules)
+    (code, rules)
 }
 
 const ACME_RULE: &str = r#"rules:

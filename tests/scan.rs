@@ -46,29 +46,15 @@ fn json_report_follows_the_contract() {
     assert_eq!(report["stats"]["errors"], 0);
 }
 
+/// `--show-secrets` opts in to full values. (That no format prints a secret without it is
+/// `sarif::no_ci_output_prints_a_secret_unless_asked`, over every format.)
 #[test]
-fn no_format_prints_a_secret_unless_asked() {
+fn show_secrets_opts_in_to_full_values() {
     let p = Project::new();
     let token = github_pat(2);
     let pw = password(3);
     p.write("a.py", format!("TOKEN = '{token}'\n"));
     p.write("b.yaml", format!("db:\n  password: \"{pw}\"\n"));
-    for format in ["human", "json", "jsonl"] {
-        let out = p
-            .keyward()
-            .args(["scan", "--format", format, "-v"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{format}");
-        let all = [out.stdout, out.stderr].concat();
-        let text = String::from_utf8_lossy(&all);
-        assert!(!text.contains(&token), "{format} leaked the token");
-        assert!(!text.contains(&pw), "{format} leaked the password");
-        assert!(
-            !text.contains(&token[4..20]),
-            "{format} leaked part of the token"
-        );
-    }
     let out = p
         .keyward()
         .args(["scan", "--format", "json", "--show-secrets"])
