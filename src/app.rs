@@ -97,6 +97,7 @@ fn prepare(common: &CommonArgs, scanned: &Path) -> Result<(Config, rules::RuleSe
     messages::set_quiet(cfg.quiet);
     cfg.load_project(scanned)?;
     let rules = cfg.rule_set()?;
+    cfg.load_known_secrets(&rules)?;
     let filters = Filters::new(&cfg)?;
     Ok((cfg, rules, filters))
 }

@@ -101,6 +101,10 @@ pub struct CommonArgs {
     /// Extra rule files (the patterns/*.yaml schema); repeatable
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
+    /// Also report every place where a value of these env files occurs (resolving vault://
+    /// and file:// references like keyward-run); `-` reads one from stdin
+    #[arg(long = "known-secrets", value_name = "FILE", num_args = 1..)]
+    pub known_secrets: Vec<PathBuf>,
     /// Run every rule over every byte (testing aid: must give the same findings)
     #[arg(long, hide = true)]
     pub no_prefilter: bool,

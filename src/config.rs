@@ -3,6 +3,7 @@
 
 use crate::cli::{ColorArg, CommonArgs, FormatArg, SeverityArg};
 use crate::detect::catalog::CODE_CHECKS;
+use crate::detect::known::KnownSecrets;
 use crate::finding::Severity;
 use crate::project::{self, Project};
 use crate::report::{Format, ReportOptions};
@@ -10,6 +11,7 @@ use crate::rules::{self, RuleSet};
 use anyhow::{bail, Result};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +32,9 @@ pub struct Config {
     pub prefilter: bool,
     /// `.keyward.yaml` (empty until `load_project`).
     pub project: Project,
+    /// `--known-secrets` files (loaded by `load_known_secrets`).
+    pub known_files: Vec<PathBuf>,
+    pub known: Option<Arc<KnownSecrets>>,
 }
 
 impl Config {
@@ -62,7 +67,37 @@ impl Config {
             rule_files: args.rules.clone(),
             prefilter: !args.no_prefilter,
             project: Project::default(),
+            known_files: args.known_secrets.clone(),
+            known: None,
         })
+    }
+
+    /// Reads the `--known-secrets` values (resolving references) and builds their matcher.
+    /// Memory freed meanwhile is wiped, as is the matcher's when it is dropped.
+    pub fn load_known_secrets(&mut self, rules: &RuleSet) -> Result<()> {
+        if self.known_files.is_empty() {
+            return Ok(());
+        }
+        crate::launch::harden::wipe_frees(true);
+        let built = crate::launch::known::load(&self.known_files).map(|known| {
+            if !known.too_short.is_empty() {
+                crate::messages::note(format!(
+                    "not looking for {} known value(s) shorter than {} characters: {}",
+                    known.too_short.len(),
+                    crate::launch::known::MIN_LEN,
+                    known.too_short.join(", ")
+                ));
+            }
+            KnownSecrets::new(&known.values, rules.keywords())
+        });
+        crate::launch::harden::wipe_frees(false);
+        match built? {
+            Some(matcher) => self.known = Some(Arc::new(matcher)),
+            None => {
+                crate::messages::note("the --known-secrets files hold no secret values to look for")
+            }
+        }
+        Ok(())
     }
 
     /// Loads the project configuration for a scan of `scanned` (`--config FILE`, or

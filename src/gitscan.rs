@@ -47,7 +47,9 @@ pub fn history(
         .num_threads(cfg.threads)
         .build()
         .context("failed to start worker threads")?;
-    let detector = Detector::new(rules, cfg.prefilter).secrets_only();
+    let detector = Detector::new(rules, cfg.prefilter)
+        .secrets_only()
+        .with_known(cfg.known.as_deref());
     let dirs = (repo.path().to_path_buf(), repo.commondir().to_path_buf());
     let run = pool.install(|| scan_plan((&dirs.0, &dirs.1), &plan, &detector, cfg));
     for note in run.notes() {
@@ -249,7 +251,7 @@ pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary
             repo_path.display()
         )
     })?;
-    let detector = Detector::new(rules, cfg.prefilter);
+    let detector = Detector::new(rules, cfg.prefilter).with_known(cfg.known.as_deref());
     let mut scratch = Scratch::default();
     let commit = staged_commit(&repo);
     let mut summary = Summary::default();

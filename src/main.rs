@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+/// Wipes freed memory while `--known-secrets` values are loaded (see `WipeWhenArmed`).
+#[global_allocator]
+static ALLOCATOR: keyward::launch::harden::WipeWhenArmed =
+    keyward::launch::harden::WipeWhenArmed(std::alloc::System);
+
 fn main() -> ExitCode {
     match keyward::app::run() {
         Ok(code) => code,

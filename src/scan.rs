@@ -56,7 +56,7 @@ struct Counters {
 /// Scans files on disk (and `-`, stdin) and returns the finished summary.
 pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: bool) -> Summary {
     let started = Instant::now();
-    let detector = Detector::new(rules, cfg.prefilter);
+    let detector = Detector::new(rules, cfg.prefilter).with_known(cfg.known.as_deref());
     let found = Mutex::new(Vec::new());
     let counters = Counters::default();
     let opts = tree::TreeOptions {

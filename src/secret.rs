@@ -1,35 +1,54 @@
-//! The `Secret` newtype: secret bytes that never print themselves. Its `Debug` and `Display`
+//! The `Secret` type: secret bytes that never print themselves. Its `Debug` and `Display`
 //! redact; the only way to the raw value is `expose()`, used by reports under
-//! `--show-secrets` and by fingerprinting.
+//! `--show-secrets` and by fingerprinting. A `known-secret` finding holds no value at all,
+//! only the name of the variable whose value was found (`Secret::withheld`).
 
 use sha2::{Digest, Sha256};
 use std::fmt;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(Box<[u8]>);
+pub enum Secret {
+    Value(Box<[u8]>),
+    /// A value the user gave keyward (`--known-secrets`): reports name it by this label, even
+    /// under `--show-secrets`, and the value itself is never kept.
+    Withheld(Box<str>),
+}
 
 impl Secret {
     pub fn new(bytes: &[u8]) -> Self {
-        Secret(bytes.into())
+        Secret::Value(bytes.into())
     }
 
-    /// The raw value. Callers must not print it unless the user asked for secrets.
+    pub fn withheld(label: &str) -> Self {
+        Secret::Withheld(label.into())
+    }
+
+    /// The raw value (a withheld secret's label). Callers must not print it unless the user
+    /// asked for secrets.
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        match self {
+            Secret::Value(bytes) => bytes,
+            Secret::Withheld(label) => label.as_bytes(),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.expose().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.expose().is_empty()
     }
 
     /// A short prefix and the length: `ghp_…(40)`. Short values show less (or nothing), so
-    /// the redacted form never gives away a meaningful part of a password.
+    /// the redacted form never gives away a meaningful part of a password. A withheld secret
+    /// shows its label.
     pub fn redacted(&self) -> String {
-        let text = String::from_utf8_lossy(&self.0);
+        let bytes = match self {
+            Secret::Value(bytes) => bytes,
+            Secret::Withheld(label) => return label.to_string(),
+        };
+        let text = String::from_utf8_lossy(bytes);
         let chars = text.chars().count();
         let shown = match chars {
             0..=7 => 0,
@@ -82,6 +101,9 @@ mod tests {
         assert_eq!(s.redacted(), "ghp_…(40)");
         assert!(!format!("{s:?}").contains("abcdef"));
         assert_eq!(Secret::new(b"hunter2").redacted(), "…(7)");
+        let known = Secret::withheld("value of DB_PASSWORD");
+        assert_eq!(known.redacted(), "value of DB_PASSWORD");
+        assert_eq!(known.expose(), b"value of DB_PASSWORD");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod history;
 mod hook;
 mod hygiene;
 mod junit;
+mod known;
 mod project_config;
 mod rules;
 mod run;

@@ -49,6 +49,9 @@ pub fn check(id: &str) -> &'static CodeCheck {
         .unwrap_or_else(|| panic!("no code check `{id}` in CODE_CHECKS"))
 }
 
+/// The id of the `--known-secrets` check (`detect::known`).
+pub const KNOWN_SECRET: &str = "known-secret";
+
 /// Every code check, in id order.
 pub static CODE_CHECKS: &[CodeCheck] = &[
     CodeCheck {
@@ -85,6 +88,13 @@ pub static CODE_CHECKS: &[CodeCheck] = &[
         kind: Kind::Hygiene,
         severity: Severity::Medium,
         remediation: "Add the lines `.env`, `.env.*` and `!.env.example` to .gitignore so the next `git add .` cannot pick the file up (if it is already tracked, see env-file-committed).",
+    },
+    CodeCheck {
+        id: "known-secret",
+        title: "A secret the program runs with is in the repository",
+        kind: Kind::Secret,
+        severity: Severity::Critical,
+        remediation: "Rotate it now: this exact value (given with --known-secrets) is committed, so anyone with the repository or a clone of it has it. Then remove it from the file (and from history with git filter-repo if the repository is shared), and load it at run time instead: keyward-run with a vault:// or file:// reference.",
     },
     CodeCheck {
         id: "private-key-file",

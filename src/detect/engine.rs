@@ -3,6 +3,7 @@
 //! value checks, inline allow). With the prefilter off every rule runs over the whole buffer;
 //! the two modes must give identical findings (tested).
 
+use super::known::{self, KnownSecrets};
 use super::{allow, entropy, generic, keywords, lines::LineIndex, notebook, placeholder};
 use crate::finding::{Finding, Kind};
 use crate::rules::{Rule, RuleSet, Validator};
@@ -35,12 +36,15 @@ pub struct Scratch {
     hits: Vec<Hit>,
     /// Per rule, for the current file: 0 unknown, 1 applies, 2 does not (path globs).
     applies: Vec<u8>,
+    /// `--known-secrets` values confirmed during the keyword walk.
+    known_hits: Vec<known::Hit>,
 }
 
 pub struct Detector<'r> {
     rules: &'r RuleSet,
     prefilter: bool,
     secrets_only: bool,
+    known: Option<&'r KnownSecrets>,
 }
 
 impl<'r> Detector<'r> {
@@ -49,7 +53,14 @@ impl<'r> Detector<'r> {
             rules,
             prefilter,
             secrets_only: false,
+            known: None,
         }
+    }
+
+    /// Also looks for the `--known-secrets` values in every buffer.
+    pub fn with_known(mut self, known: Option<&'r KnownSecrets>) -> Self {
+        self.known = known;
+        self
     }
 
     /// Runs only `kind: secret` rules: for history, where configuration checks on old
@@ -79,6 +90,19 @@ impl<'r> Detector<'r> {
     }
 
     fn scan_view(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
+        scratch.known_hits.clear();
+        let mut findings = self.rule_findings(path, data, scratch);
+        match self.known {
+            Some(known) if self.prefilter => {
+                known.findings(path, data, &mut scratch.known_hits, &mut findings)
+            }
+            Some(known) => known.find(path, data, &mut findings),
+            None => {}
+        }
+        findings
+    }
+
+    fn rule_findings(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
         scratch.windows.clear();
         scratch.hits.clear();
         scratch.applies.clear();
@@ -100,16 +124,21 @@ impl<'r> Detector<'r> {
     }
 
     /// Windows around every keyword occurrence (see `keywords`).
+    /// With `--known-secrets` the walk is over the automaton that also holds the known values'
+    /// fragments, and the fragments it meets are confirmed on the spot.
     fn keyword_windows(&self, path: &str, data: &[u8], scratch: &mut Scratch) {
-        let reach = self.rules.longest_keyword();
-        keywords::occurrences(
-            self.rules.automaton(),
-            data,
-            reach,
-            |start, end, pattern| {
-                self.push_keyword_windows(path, data, pattern, start, end, scratch);
-            },
-        );
+        let (automaton, reach) = match self.known {
+            Some(known) => (known.automaton(), known.reach()),
+            None => (self.rules.automaton(), self.rules.longest_keyword()),
+        };
+        keywords::occurrences(automaton, data, reach, |start, end, pattern| {
+            match self.known {
+                Some(known) if known.is_fragment(pattern) => {
+                    known.confirm(pattern, start, data, &mut scratch.known_hits)
+                }
+                _ => self.push_keyword_windows(path, data, pattern, start, end, scratch),
+            }
+        });
         for &r in self.rules.keywordless() {
             if self.wanted(r, path) {
                 scratch.windows.push(Window {

@@ -8,6 +8,7 @@ pub mod entropy;
 pub mod generic;
 pub mod hygiene;
 pub mod keywords;
+pub mod known;
 pub mod lines;
 pub mod notebook;
 pub mod placeholder;

@@ -22,10 +22,15 @@ pub struct Entry {
 pub fn load(path: &Path) -> Result<EnvFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read env file {}", path.display()))?;
-    let lines = lines::last_lines(&text);
+    parse(path, &text)
+}
+
+/// Parses env-file `text`; `path` names it in errors and origins (`-` for stdin).
+pub fn parse(path: &Path, text: &str) -> Result<EnvFile> {
+    let lines = lines::last_lines(text);
     let mut entries = Vec::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
-        let (key, value) = item.map_err(|err| parse_error(path, &text, err))?;
+        let (key, value) = item.map_err(|err| parse_error(path, text, err))?;
         let line = lines.get(&key).copied().unwrap_or(0);
         entries.push(Entry { key, value, line });
     }

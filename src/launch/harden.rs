@@ -117,6 +117,54 @@ unsafe impl<Inner: GlobalAlloc> GlobalAlloc for ZeroOnFree<Inner> {
     }
 }
 
+/// The allocator of `keyward`: passes through to `Inner` until `wipe_frees(true)`, then wipes
+/// like `ZeroOnFree`. The scanner arms it while it holds `--known-secrets` values (loading
+/// them, and dropping the automaton built from them) and disarms it while blobs stream past,
+/// so a plain scan pays one relaxed load per free.
+pub struct WipeWhenArmed<Inner = System>(pub Inner);
+
+static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns wiping of freed memory on or off for `WipeWhenArmed`.
+pub fn wipe_frees(on: bool) {
+    ARMED.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn armed() -> bool {
+    ARMED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+// SAFETY: as for `ZeroOnFree`; when not armed every method forwards unchanged.
+unsafe impl<Inner: GlobalAlloc> GlobalAlloc for WipeWhenArmed<Inner> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.0.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.0.alloc_zeroed(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if armed() {
+            wipe(ptr, layout.size());
+        }
+        self.0.dealloc(ptr, layout);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !armed() {
+            return self.0.realloc(ptr, layout, new_size);
+        }
+        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+        let new = self.0.alloc(new_layout);
+        if !new.is_null() {
+            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            self.dealloc(ptr, layout);
+        }
+        new
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ mod envfile;
 mod exec;
 mod gitindex;
 pub mod harden;
+pub mod known;
 mod lines;
 mod mask;
 mod names;

@@ -46,15 +46,23 @@ pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
                 line.trim_end_matches('\r').as_bytes().to_vec(),
             );
         }
-        if value.len() >= MIN_LEN {
-            base64_forms(value.as_bytes(), &mut patterns);
-            push(&mut patterns, url_encoded(value.as_bytes(), false));
-            push(&mut patterns, url_encoded(value.as_bytes(), true));
-        }
+        patterns.extend(encoded_forms(value.as_bytes()));
     }
     patterns.sort();
     patterns.dedup();
     patterns
+}
+
+/// The value's base64 and URL-encoded spellings (not the value itself), each at least
+/// `MIN_LEN` bytes; none for a value shorter than that.
+pub fn encoded_forms(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut forms = Vec::new();
+    if value.len() >= MIN_LEN {
+        base64_forms(value, &mut forms);
+        push(&mut forms, url_encoded(value, false));
+        push(&mut forms, url_encoded(value, true));
+    }
+    forms
 }
 
 fn push(patterns: &mut Vec<Vec<u8>>, pattern: Vec<u8>) {

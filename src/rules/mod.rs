@@ -329,6 +329,11 @@ impl RuleSet {
             .get_or_init(|| KeywordDfa::new(&self.keywords))
     }
 
+    /// The keywords, in automaton pattern id order (lower-case).
+    pub fn keywords(&self) -> &[String] {
+        &self.keywords
+    }
+
     /// The rules that listed the keyword with automaton pattern id `pattern`.
     pub fn rules_for_keyword(&self, pattern: usize) -> &[u32] {
         &self.keyword_rules[pattern]

@@ -1,0 +1,313 @@
+//! `--known-secrets`: the exact values of env files found in history, the tree and the staged
+//! change, on repositories built here with `git`, with the values kept out of every report.
+
+use crate::gitrepo::{commit_all, git, repo};
+use crate::harness::{json, run_json, Project};
+use std::path::{Path, PathBuf};
+
+/// A value no rule finds: low entropy, and assigned to a name no rule keys on.
+const DB_PASSWORD: &str = "correct horse battery 9";
+const API_TOKEN: &str = "tok-77c1-3f9a-Bb02";
+const NEVER_COMMITTED: &str = "never-committed-value-41";
+
+/// An env file outside the repository holding the known values; returns its directory too.
+fn known_env(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".env.production");
+    let text = format!(
+        "DB_PASSWORD='{DB_PASSWORD}'\nAPI_TOKEN={API_TOKEN}\nOTHER_SECRET={NEVER_COMMITTED}\n\
+         PORT=5432\nSHORT_KEY=abc\n{extra}"
+    );
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+fn known_history(p: &Project, env: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut cmd = p.keyward();
+    cmd.args(["history", "--format", "json", "--known-secrets"])
+        .arg(env)
+        .args(extra);
+    run_json(&mut cmd)
+}
+
+/// (path, line, secret label, commit summary) of each known-secret finding.
+fn known_found(report: &serde_json::Value) -> Vec<(String, u64, String, String)> {
+    let mut out: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "known-secret")
+        .map(|f| {
+            assert_eq!(f["severity"], "critical");
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["secret"].as_str().unwrap().to_string(),
+                f["commit"]["summary"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn assert_no_value(text: &str) {
+    for value in [DB_PASSWORD, API_TOKEN, NEVER_COMMITTED, "abc\n"] {
+        assert!(!text.contains(value), "{value:?} in output: {text}");
+    }
+}
+
+#[test]
+fn a_value_committed_then_removed_is_found_at_its_introducing_commit() {
+    let p = repo();
+    p.write("app/settings.py", "DEBUG = False\n");
+    commit_all(&p, "Initial commit");
+    p.write(
+        "app/settings.py",
+        format!("DEBUG = False\nconn_args = {{'pw': '{DB_PASSWORD}'}}\n"),
+    );
+    let added = commit_all(&p, "Connect to the database");
+    p.write("app/settings.py", "DEBUG = False\nconn_args = {}\n");
+    commit_all(&p, "Read the password from the environment");
+    let (_dir, env) = known_env("");
+
+    let (code, report) = known_history(&p, &env, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        known_found(&report),
+        [(
+            "app/settings.py".into(),
+            2,
+            "DB_PASSWORD".into(),
+            "Connect to the database".into()
+        )]
+    );
+    let f = &report["findings"][0];
+    assert_eq!(f["commit"]["id"], added.as_str());
+    assert!(f["title"].as_str().unwrap().contains("DB_PASSWORD"));
+    // Without --known-secrets no rule finds this value.
+    let mut plain = p.keyward();
+    let (code, _) = run_json(plain.args(["history", "--format", "json"]));
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_value_only_in_a_deleted_branch_still_reachable_from_a_ref_is_found() {
+    let p = repo();
+    p.write("README.md", "# app\n");
+    commit_all(&p, "Initial commit");
+    git(p.path(), &["checkout", "-q", "-b", "experiment"]);
+    p.write("scripts/try.py", format!("TOKEN = \"{API_TOKEN}\"\n"));
+    let tip = commit_all(&p, "Try the API");
+    git(p.path(), &["checkout", "-q", "main"]);
+    git(
+        p.path(),
+        &["update-ref", "refs/remotes/origin/experiment", &tip],
+    );
+    git(p.path(), &["branch", "-q", "-D", "experiment"]);
+    let (_dir, env) = known_env("");
+
+    let (_, report) = known_history(&p, &env, &[]);
+    assert_eq!(
+        known_found(&report),
+        [(
+            "scripts/try.py".into(),
+            1,
+            "API_TOKEN".into(),
+            "Try the API".into()
+        )]
+    );
+}
+
+#[test]
+fn encoded_forms_are_found() {
+    let p = repo();
+    let b64 = "Y29ycmVjdCBob3JzZSBiYXR0ZXJ5IDk="; // base64 of DB_PASSWORD
+    let url = "correct%20horse%20battery%209";
+    let basic = base64_of(&format!("svc:{API_TOKEN}")); // an Authorization: Basic header
+    p.write(
+        "deploy/values.yaml",
+        format!("password: {b64}\nurl: https://h/?pw={url}\nauth: Basic {basic}\n"),
+    );
+    commit_all(&p, "Deploy values");
+    let (_dir, env) = known_env("");
+
+    let (_, report) = known_history(&p, &env, &[]);
+    let found = known_found(&report);
+    let labels: Vec<(u64, &str)> = found.iter().map(|f| (f.1, f.2.as_str())).collect();
+    assert_eq!(
+        labels,
+        [(1, "DB_PASSWORD"), (2, "DB_PASSWORD"), (3, "API_TOKEN")]
+    );
+    let titles: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "known-secret")
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.iter().all(|t| t.contains("encoded")), "{titles:?}");
+}
+
+#[test]
+fn a_value_never_committed_gives_nothing() {
+    let p = repo();
+    p.write(
+        "app.py",
+        "import os\nPASSWORD = os.environ['DB_PASSWORD']\n",
+    );
+    commit_all(&p, "Initial commit");
+    let (_dir, env) = known_env("");
+    let out = p
+        .keyward()
+        .args(["history", "--known-secrets"])
+        .arg(&env)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("shorter than 8 characters: SHORT_KEY"),
+        "{stderr}"
+    );
+    assert_no_value(&stderr);
+}
+
+#[test]
+fn no_report_format_contains_a_value_even_with_show_secrets() {
+    let p = repo();
+    p.write(
+        "config.py",
+        format!("A = '{DB_PASSWORD}'\nB = '{API_TOKEN}'\n"),
+    );
+    commit_all(&p, "Config");
+    let (_dir, env) = known_env("");
+    for format in ["human", "json", "jsonl", "sarif", "junit"] {
+        for show in [false, true] {
+            let mut cmd = p.keyward();
+            cmd.args(["history", "--format", format, "--known-secrets"])
+                .arg(&env);
+            if show {
+                cmd.arg("--show-secrets");
+            }
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{format}");
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(all.contains("DB_PASSWORD"), "{format}: {all}");
+            assert_no_value(&all);
+        }
+    }
+}
+
+#[test]
+fn tree_and_staged_scans_and_file_references() {
+    let p = repo();
+    p.write("README.md", "# app\n");
+    commit_all(&p, "Initial commit");
+    let (dir, env) = known_env("");
+    // A value given as a file:// reference counts like a literal one.
+    let secret_file = dir.path().join("stripe_key");
+    std::fs::write(&secret_file, "rk_test_0a9b8c7d6e5f4g3h\n").unwrap();
+    let with_ref = dir.path().join("refs.env");
+    std::fs::write(
+        &with_ref,
+        format!("STRIPE_KEY=file://{}\n", secret_file.display()),
+    )
+    .unwrap();
+    p.write(
+        "billing.py",
+        format!("KEY = 'rk_test_0a9b8c7d6e5f4g3h'\nPW = '{DB_PASSWORD}'\n"),
+    );
+    let mut scan = p.keyward();
+    scan.args(["scan", ".", "--format", "json", "--known-secrets"])
+        .arg(&env)
+        .arg(&with_ref);
+    let (_, report) = run_json(&mut scan);
+    let labels: Vec<String> = known_found(&report).into_iter().map(|f| f.2).collect();
+    assert_eq!(labels, ["STRIPE_KEY", "DB_PASSWORD"]);
+
+    git(p.path(), &["add", "billing.py"]);
+    let mut staged = p.keyward();
+    staged
+        .args(["staged", "--format", "json", "--known-secrets"])
+        .arg(&env);
+    let (code, report) = run_json(&mut staged);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        known_found(&report)
+            .into_iter()
+            .map(|f| (f.1, f.2))
+            .collect::<Vec<_>>(),
+        [(2, "DB_PASSWORD".to_string())]
+    );
+}
+
+#[test]
+fn a_known_secrets_file_that_cannot_be_read_or_resolved_is_an_error() {
+    let p = repo();
+    p.write("a.py", "x = 1\n");
+    commit_all(&p, "Initial commit");
+    let out = p
+        .keyward()
+        .args(["history", "--known-secrets", "missing.env"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.env"));
+
+    let (dir, _) = known_env("");
+    let broken = dir.path().join("broken.env");
+    std::fs::write(&broken, "DB_PASSWORD=file:///nonexistent/secret\n").unwrap();
+    let out = p
+        .keyward()
+        .args(["history", "--known-secrets"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DB_PASSWORD"), "{stderr}");
+    assert!(stderr.contains("/nonexistent/secret"), "{stderr}");
+}
+
+#[test]
+fn known_secrets_from_standard_input() {
+    let p = repo();
+    p.write("a.py", format!("x = '{API_TOKEN}'\n"));
+    commit_all(&p, "Initial commit");
+    let out = p
+        .keyward()
+        .args(["history", "--format", "json", "--known-secrets", "-"])
+        .write_stdin(format!("API_TOKEN='{API_TOKEN}'\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out.stdout);
+    assert_eq!(known_found(&report)[0].2, "API_TOKEN");
+}
+
+fn base64_of(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
