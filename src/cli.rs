@@ -105,6 +105,9 @@ pub struct CommonArgs {
     /// and file:// references like keyward-run); `-` reads one from stdin
     #[arg(long = "known-secrets", value_name = "FILE", num_args = 1..)]
     pub known_secrets: Vec<PathBuf>,
+    /// Report only the --known-secrets findings (is any value we run with in the repository?)
+    #[arg(long, requires = "known_secrets")]
+    pub known_secrets_only: bool,
     /// Run every rule over every byte (testing aid: must give the same findings)
     #[arg(long, hide = true)]
     pub no_prefilter: bool,

@@ -35,6 +35,8 @@ pub struct Config {
     /// `--known-secrets` files (loaded by `load_known_secrets`).
     pub known_files: Vec<PathBuf>,
     pub known: Option<Arc<KnownSecrets>>,
+    /// `--known-secrets-only`: every other finding is dropped.
+    pub known_only: bool,
 }
 
 impl Config {
@@ -69,6 +71,7 @@ impl Config {
             project: Project::default(),
             known_files: args.known_secrets.clone(),
             known: None,
+            known_only: args.known_secrets_only,
         })
     }
 

@@ -5,6 +5,7 @@
 
 use crate::baseline::{self, Baseline, Coverage};
 use crate::config::Config;
+use crate::detect::catalog::KNOWN_SECRET;
 use crate::finding::Finding;
 use crate::messages;
 use crate::report::Summary;
@@ -24,6 +25,8 @@ pub struct Filters {
     prefix: String,
     baseline: Option<Loaded>,
     coverage: Coverage,
+    /// `--known-secrets-only`: every finding of another rule is dropped (not counted).
+    known_only: bool,
 }
 
 #[derive(Debug)]
@@ -98,6 +101,7 @@ impl Filters {
                 .collect(),
             prefix: project.prefix.clone(),
             baseline,
+            known_only: cfg.known_only,
             coverage: Coverage::Partial,
         })
     }
@@ -118,6 +122,9 @@ impl Filters {
     /// Drops allowed findings, then hides baselined ones; counts both in the stats and lists
     /// stale baseline entries in the summary.
     pub fn apply(&self, summary: &mut Summary) {
+        if self.known_only {
+            summary.findings.retain(|f| f.rule == KNOWN_SECRET);
+        }
         let before = summary.findings.len();
         summary.findings.retain(|f| !self.allowed(f));
         summary.stats.allowed = (before - summary.findings.len()) as u64;
@@ -127,8 +134,16 @@ impl Filters {
     }
 
     /// Whether the project configuration drops `f`.
+    /// A `known-secret` finding is exact, never a false positive: only disabling or
+    /// allowing its rule id (or a baseline) drops it, not allowed paths, values or stopwords.
     pub fn allowed(&self, f: &Finding) -> bool {
-        if self.drop_rules.contains(&f.rule) || self.path_allowed(&f.path) {
+        if self.drop_rules.contains(&f.rule) {
+            return true;
+        }
+        if f.rule == KNOWN_SECRET {
+            return false;
+        }
+        if self.path_allowed(&f.path) {
             return true;
         }
         let secret = f.secret.expose();

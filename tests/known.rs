@@ -311,3 +311,53 @@ fn base64_of(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn the_keyword_walk_finds_what_a_walk_of_its_own_finds() {
+    // Values at every offset of a large file (so across the cuts of the three-lane walk), next
+    // to rule keywords, with and without the prefilter, on one thread and on four.
+    let p = Project::new();
+    let mut text = String::new();
+    for i in 0..3000 {
+        let value = [DB_PASSWORD, API_TOKEN][i % 2];
+        text.push_str(&format!(
+            "{} password = '{value}' # {i}\n",
+            "x".repeat(i % 37)
+        ));
+    }
+    p.write("big.py", &text);
+    let (_dir, env) = known_env("");
+    let run = |extra: &[&str]| {
+        let mut cmd = p.keyward();
+        cmd.args(["scan", ".", "--format", "json", "--known-secrets-only"])
+            .args(extra)
+            .arg("--known-secrets")
+            .arg(&env);
+        known_found(&run_json(&mut cmd).1)
+    };
+    let reference = run(&["--no-prefilter", "--threads", "1"]);
+    assert_eq!(reference.len(), 3000);
+    assert_eq!(run(&[]), reference);
+    assert_eq!(run(&["--threads", "4"]), reference);
+}
+
+#[test]
+fn allowed_paths_do_not_hide_a_known_value_but_a_disabled_rule_does() {
+    let p = repo();
+    p.write(
+        ".keyward.yaml",
+        "allow:\n  paths: ['tests/**']\n  values: ['.*']\n",
+    );
+    p.write("tests/fixtures.py", format!("TOKEN = '{API_TOKEN}'\n"));
+    commit_all(&p, "Fixtures");
+    let (_dir, env) = known_env("");
+    let (_, report) = known_history(&p, &env, &[]);
+    assert_eq!(known_found(&report).len(), 1);
+
+    p.write(
+        ".keyward.yaml",
+        "allow:\n  paths: ['tests/**']\n  rules: [known-secret]\n",
+    );
+    let (code, report) = known_history(&p, &env, &[]);
+    assert_eq!((code, known_found(&report).len()), (Some(0), 0));
+}

@@ -65,6 +65,10 @@ pub fn load(paths: &[PathBuf]) -> Result<KnownValues> {
     }
     let mut plan = Plan::new(env::process_env(), &files, true);
     drop(files);
+    // Only the files' values are looked for: a reference in the process environment is not
+    // resolved (the environment only says where Vault is and how to log in).
+    plan.vars
+        .retain(|_, var| matches!(var.origin, Origin::File { .. }));
     let failures = refs::resolve_all(&mut plan);
     if !failures.is_empty() {
         bail!(
@@ -72,9 +76,7 @@ pub fn load(paths: &[PathBuf]) -> Result<KnownValues> {
             failures.join("; ")
         );
     }
-    Ok(select(&plan, |origin| {
-        matches!(origin, Origin::File { .. })
-    }))
+    Ok(select(&plan))
 }
 
 fn read_env_file(path: &Path) -> Result<envfile::EnvFile> {
@@ -88,11 +90,11 @@ fn read_env_file(path: &Path) -> Result<envfile::EnvFile> {
     envfile::parse(Path::new("-"), &text)
 }
 
-/// The secret values among the plan's variables that `keep` accepts by origin.
-pub fn select(plan: &Plan, keep: impl Fn(&Origin) -> bool) -> KnownValues {
+/// The secret values among the variables the launcher sets (see the module comment).
+pub fn select(plan: &Plan) -> KnownValues {
     let mut known = KnownValues::default();
     for (name, var) in &plan.vars {
-        if !keep(&var.origin) || !var.set_by_launcher() {
+        if !var.set_by_launcher() {
             continue;
         }
         let value = var.value.as_str();
@@ -212,7 +214,7 @@ mod tests {
             ("HOST", "db-primary-01.internal.example.com"),
             ("LOG_DIR", "/var/log/app/2024-archive-v1"),
         ]);
-        let known = select(&plan, |_| true);
+        let known = select(&plan);
         let labels: Vec<String> = known.values.iter().map(KnownValue::label).collect();
         assert_eq!(
             labels,
