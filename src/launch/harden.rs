@@ -203,6 +203,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_armed_scanner_allocator_wipes_like_the_launchers() {
+        let alloc = WipeWhenArmed(Inspecting(AtomicBool::new(false)));
+        // Other tests only ever arm it (dropping a known-secrets matcher), never disarm it.
+        wipe_frees(true);
+        unsafe {
+            let layout = Layout::from_size_align(16, 1).unwrap();
+            let ptr = alloc.alloc(layout);
+            ptr.copy_from(b"hunter22hunter22".as_ptr(), 16);
+            let grown = alloc.realloc(ptr, layout, 64);
+            assert_eq!(std::slice::from_raw_parts(grown, 16), b"hunter22hunter22");
+            alloc.dealloc(grown, Layout::from_size_align(64, 1).unwrap());
+        }
+        assert!(
+            !alloc.0 .0.load(Ordering::SeqCst),
+            "a block was freed with data in it"
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn core_limit_is_off_then_restored() {
