@@ -5,10 +5,11 @@ use crate::cli::{BaselineArgs, Cli, Command, CommonArgs, RulesAction, ScanArgs};
 use crate::cli::{HistoryArgs, HistoryRange, HookAction, StagedArgs};
 use crate::config::{load_rule_set, Config};
 use crate::detect::catalog::CODE_CHECKS;
+use crate::detect::catalog::KNOWN_SECRET;
 use crate::filter::Filters;
 use crate::report::Summary;
 use crate::source::history::Selection;
-use crate::{baseline, gitscan, hook, messages, report, rules, scan};
+use crate::{baseline, gitscan, hook, knowncache, messages, report, rules, scan};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -31,12 +32,49 @@ pub fn run() -> Result<ExitCode> {
 fn cmd_history(args: HistoryArgs) -> Result<ExitCode> {
     let (cfg, rules, filters) = prepare(&args.common, &args.repo)?;
     let sel = history_selection(&args.range);
-    let mut summary = gitscan::history(&cfg, &rules, &args.repo, &sel)?;
+    let mut summary = match (args.cache, &cfg.known) {
+        (true, Some(known)) if history_coverage(&sel) == Coverage::History => {
+            cached_history(&cfg, &rules, &args.repo, known)?
+        }
+        _ => gitscan::history(&cfg, &rules, &args.repo, &sel)?,
+    };
     filters
         .with_coverage(history_coverage(&sel))
         .apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
     Ok(scan::exit_code(&summary, &cfg))
+}
+
+/// `history --known-secrets-only --cache` over every ref: the cached result while no ref and
+/// no value changed, else a scan whose known-secret findings are then cached.
+fn cached_history(
+    cfg: &Config,
+    rules: &rules::RuleSet,
+    repo_path: &Path,
+    known: &crate::detect::known::KnownSecrets,
+) -> Result<Summary> {
+    let started = std::time::Instant::now();
+    let repo = crate::source::git::open_repo(repo_path)?;
+    let key = knowncache::key(&repo, known)?;
+    if let Some((findings, mut stats)) = knowncache::load(&repo, &key) {
+        stats.elapsed_ms = started.elapsed().as_millis() as u64;
+        let note = "known-secrets result reused: no ref and no value changed since it was cached";
+        messages::note(note);
+        return Ok(Summary {
+            findings,
+            stats,
+            notes: vec![note.to_string()],
+            ..Summary::default()
+        });
+    }
+    let mut summary = gitscan::history(cfg, rules, repo_path, &Selection::default())?;
+    summary.findings.retain(|f| f.rule == KNOWN_SECRET);
+    if summary.stats.errors == 0 {
+        if let Err(err) = knowncache::store(&repo, &key, &summary.findings, &summary.stats) {
+            messages::note(format!("{err:#} (the next run will scan again)"));
+        }
+    }
+    Ok(summary)
 }
 
 /// Every ref, or a part of history (a range, a branch, commits after one).

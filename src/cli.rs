@@ -146,6 +146,10 @@ pub struct HistoryArgs {
     pub repo: PathBuf,
     #[command(flatten)]
     pub range: HistoryRange,
+    /// With --known-secrets-only over every ref: reuse the last result while no ref and no
+    /// value changed (kept in GIT_DIR/keyward/, without values)
+    #[arg(long, requires = "known_secrets_only")]
+    pub cache: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

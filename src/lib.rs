@@ -14,6 +14,7 @@ pub mod filter;
 pub mod finding;
 pub mod gitscan;
 pub mod hook;
+pub mod knowncache;
 pub mod launch;
 pub mod messages;
 pub mod project;

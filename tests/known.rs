@@ -361,3 +361,47 @@ fn allowed_paths_do_not_hide_a_known_value_but_a_disabled_rule_does() {
     let (code, report) = known_history(&p, &env, &[]);
     assert_eq!((code, known_found(&report).len()), (Some(0), 0));
 }
+
+#[test]
+fn the_cache_holds_no_value_and_is_dropped_when_a_ref_or_a_value_changes() {
+    let p = repo();
+    p.write("a.py", format!("x = '{API_TOKEN}'\n"));
+    commit_all(&p, "First");
+    let (dir, env) = known_env("");
+    let check = |env: &Path| {
+        let out = p
+            .keyward()
+            .args([
+                "history",
+                "--format",
+                "json",
+                "--known-secrets-only",
+                "--cache",
+            ])
+            .arg("--known-secrets")
+            .arg(env)
+            .output()
+            .unwrap();
+        let reused = String::from_utf8_lossy(&out.stderr).contains("result reused");
+        (known_found(&json(&out.stdout)), reused)
+    };
+    let (first, reused) = check(&env);
+    assert_eq!((first.len(), reused), (1, false));
+    assert_eq!(check(&env), (first.clone(), true));
+    let cache = std::fs::read_to_string(p.join(".git/keyward/known-history.json")).unwrap();
+    assert!(cache.contains("API_TOKEN"));
+    assert_no_value(&cache);
+
+    // A new commit on a new branch moves a ref: scanned again, and its finding is there.
+    git(p.path(), &["checkout", "-q", "-b", "side"]);
+    p.write("b.py", format!("y = '{DB_PASSWORD}'\n"));
+    commit_all(&p, "Second");
+    let (second, reused) = check(&env);
+    assert_eq!((second.len(), reused), (2, false));
+
+    // Another value set: scanned again.
+    let other = dir.path().join("other.env");
+    std::fs::write(&other, format!("DB_PASSWORD='{DB_PASSWORD}'\n")).unwrap();
+    let (third, reused) = check(&other);
+    assert_eq!((third.len(), reused), (1, false));
+}

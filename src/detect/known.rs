@@ -119,6 +119,21 @@ impl KnownSecrets {
         })
     }
 
+    /// A SHA-256 over what is looked for (each spelling's fingerprint and its variable's
+    /// label and origin): equal digests, equal findings.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for spelling in &self.spellings {
+            let (label, origin) = &self.labels[spelling.value as usize];
+            for part in [spelling.fingerprint.as_str(), label, origin] {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
+        }
+        crate::secret::hex(&hasher.finalize())
+    }
+
     /// The automaton to walk instead of the rule set's: same pattern ids, plus fragments.
     pub fn automaton(&self) -> &KeywordDfa {
         &self.automaton

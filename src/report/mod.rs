@@ -23,7 +23,7 @@ pub enum Format {
     Junit,
 }
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
 pub struct Stats {
     pub files: u64,
     pub blobs: u64,
