@@ -268,7 +268,7 @@ fn a_403_refuses_without_showing_the_token() {
     assert_eq!(output.status.code(), Some(125));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains("denied access to secret/data/app (HTTP 403)"),
+        stderr.contains("denied reading secret/data/app (HTTP 403: permission denied)"),
         "{stderr}"
     );
     assert!(!stderr.contains("s.wrong-token-0000"), "{stderr}");
