@@ -210,6 +210,39 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn secret_files_may_be_root_owned_and_group_readable_by_our_group() {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: getegid cannot fail.
+        assert!(in_my_groups(unsafe { libc::getegid() }));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        std::fs::write(&path, "x").unwrap();
+        let mode = |m| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+        mode(0o600);
+        assert!(secret_file_problems(&path, "S, .env:1").is_empty());
+        mode(0o604);
+        let found = secret_file_problems(&path, "S, .env:1");
+        assert_eq!(levels(&found), [Level::Warning]);
+        assert!(
+            found[0].message.contains("(S, .env:1) can be read"),
+            "{}",
+            found[0].message
+        );
+        // SAFETY: geteuid cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        mode(0o640);
+        let group_readable = secret_file_problems(&path, "S, .env:1");
+        // Our own file: root-owned (we are root) with our group may be group-readable.
+        assert_eq!(group_readable.is_empty(), root);
+        assert_eq!(
+            file_problems(&path).is_empty(),
+            false,
+            "env files get no such exception"
+        );
+    }
+
     #[test]
     fn required_and_placeholders() {
         let required = ["A".to_string(), "B".to_string(), "C".to_string()];
