@@ -236,9 +236,8 @@ mod tests {
         let group_readable = secret_file_problems(&path, "S, .env:1");
         // Our own file: root-owned (we are root) with our group may be group-readable.
         assert_eq!(group_readable.is_empty(), root);
-        assert_eq!(
-            file_problems(&path).is_empty(),
-            false,
+        assert!(
+            !file_problems(&path).is_empty(),
             "env files get no such exception"
         );
     }
