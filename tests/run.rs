@@ -1,13 +1,18 @@
 //! `keyward-run` through the real binary with real child processes (sh and python3): the
 //! environment the program gets and its precedence, dry runs, exit codes. Submodules cover
-//! production refusals, output masking, signals and secret references (with a fake Vault).
+//! production refusals, output masking, signals, secret files and Vault Agent env files, and
+//! Vault references (`fakevault`: a fake Vault over HTTP and HTTPS).
 
 #![cfg(unix)]
 
+mod fakevault;
 mod mask;
 mod refusals;
+mod secret_files;
 mod signals;
 mod vault;
+mod vault_errors;
+mod vault_tls;
 
 use assert_cmd::Command;
 use serde_json::{Map, Value};

@@ -1,5 +1,6 @@
-//! Safety checks before the program starts: env files readable by others, owned by someone
-//! else or tracked by git; debug switches left on; placeholders; missing required keys. Each
+//! Safety checks before the program starts: env files and `file://` secret files readable by
+//! others or owned by someone else, env files tracked by git; debug switches left on;
+//! placeholders; missing required keys. Each
 //! check yields a `Problem` whose message names files and variables, never values; `mod.rs`
 //! decides, by profile, whether a problem is a warning or a refusal.
 
@@ -31,7 +32,7 @@ fn problem(level: Level, message: String) -> Problem {
 pub fn file_problems(path: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
     #[cfg(unix)]
-    unix_file_checks(path, &mut problems);
+    unix_file_checks(path, FileKind::Env, &mut problems);
     if let Some(root) = gitindex::tracked_in(path) {
         problems.push(problem(
             Level::Warning,
@@ -47,30 +48,79 @@ pub fn file_problems(path: &Path) -> Vec<Problem> {
     problems
 }
 
+/// Permission and ownership checks for a `file://` secret file; `used_by` names the variable
+/// and where it was set.
+pub fn secret_file_problems(path: &Path, used_by: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    #[cfg(unix)]
+    unix_file_checks(path, FileKind::Secret(used_by), &mut problems);
+    #[cfg(not(unix))]
+    let _ = (path, used_by);
+    problems
+}
+
+#[derive(Clone, Copy)]
+enum FileKind<'a> {
+    Env,
+    /// A secret file, and who uses it.
+    Secret(&'a str),
+}
+
+/// Env files: any group or other bit, and any owner but the user, are reported. Secret files
+/// get the same checks with the two exceptions Docker and Kubernetes need: root may own them
+/// (root can rewrite any file anyway), and they may be readable by their group when root owns
+/// them and the group is one of this process's own (a Kubernetes `fsGroup`).
 #[cfg(unix)]
-fn unix_file_checks(path: &Path, problems: &mut Vec<Problem>) {
+fn unix_file_checks(path: &Path, kind: FileKind, problems: &mut Vec<Problem>) {
     use std::os::unix::fs::MetadataExt;
     let Ok(meta) = std::fs::metadata(path) else {
         return;
     };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let (label, root_ok) = match kind {
+        FileKind::Env => (format!("env file {}", path.display()), false),
+        FileKind::Secret(used_by) => (format!("secret file {} ({used_by})", path.display()), true),
+    };
+    let root_owned = root_ok && meta.uid() == 0;
     let mode = meta.mode() & 0o777;
-    if mode & 0o077 != 0 {
+    let group_ok = root_owned && mode & 0o020 == 0 && in_my_groups(meta.gid());
+    let exposed = match group_ok {
+        true => mode & 0o007,
+        false => mode & 0o077,
+    };
+    if exposed != 0 {
         let message = format!(
-            "env file {} can be read or written by group or others (mode {mode:03o}); run `chmod 600 {}`",
-            path.display(),
+            "{label} can be read or written by group or others (mode {mode:03o}); run `chmod 600 {}`",
             path.display()
         );
         problems.push(problem(Level::Warning, message));
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
+    if meta.uid() != me && !root_owned {
         let message = format!(
-            "env file {} is owned by uid {}, not by the user running the program (uid {me})",
-            path.display(),
+            "{label} is owned by uid {}, not by the user running the program (uid {me})",
             meta.uid()
         );
         problems.push(problem(Level::Warning, message));
+    }
+}
+
+/// Whether `gid` is this process's effective group or one of its supplementary groups.
+#[cfg(unix)]
+fn in_my_groups(gid: libc::gid_t) -> bool {
+    // SAFETY: getegid cannot fail; getgroups is given a buffer of the size it reported, and
+    // its result is checked before the buffer is read.
+    unsafe {
+        if libc::getegid() == gid {
+            return true;
+        }
+        let count = libc::getgroups(0, std::ptr::null_mut());
+        if count <= 0 {
+            return false;
+        }
+        let mut groups = vec![0 as libc::gid_t; count as usize];
+        let filled = libc::getgroups(count, groups.as_mut_ptr());
+        filled > 0 && groups[..filled as usize].contains(&gid)
     }
 }
 
@@ -157,6 +207,38 @@ mod tests {
         assert_eq!(levels(&found), [Level::Production, Level::Production]);
         assert!(
             env_problems(&plan(&[("DEBUG", "0"), ("FLASK_ENV", "production")]), &[]).is_empty()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secret_files_may_be_root_owned_and_group_readable_by_our_group() {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: getegid cannot fail.
+        assert!(in_my_groups(unsafe { libc::getegid() }));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        std::fs::write(&path, "x").unwrap();
+        let mode = |m| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m)).unwrap();
+        mode(0o600);
+        assert!(secret_file_problems(&path, "S, .env:1").is_empty());
+        mode(0o604);
+        let found = secret_file_problems(&path, "S, .env:1");
+        assert_eq!(levels(&found), [Level::Warning]);
+        assert!(
+            found[0].message.contains("(S, .env:1) can be read"),
+            "{}",
+            found[0].message
+        );
+        // SAFETY: geteuid cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        mode(0o640);
+        let group_readable = secret_file_problems(&path, "S, .env:1");
+        // Our own file: root-owned (we are root) with our group may be group-readable.
+        assert_eq!(group_readable.is_empty(), root);
+        assert!(
+            !file_problems(&path).is_empty(),
+            "env files get no such exception"
         );
     }
 

@@ -1,10 +1,14 @@
 //! The command line of `keyward-run`: clap's `Args` mirror it and do no I/O; `Config` is
-//! built from them (default `.env`, `KEYWARD_PROFILE`) and is all the rest of `launch` sees.
+//! built from them (default `.env`, `KEYWARD_PROFILE`, parsed `--vault-path` arguments) and is
+//! all the rest of `launch` sees.
 
+use super::refs::PathSpec;
+use super::vault::{parse_duration, VaultFlags};
 use anyhow::{bail, Result};
 use clap::{Parser, ValueEnum};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,9 +41,38 @@ pub struct Args {
     /// Print each variable, where its value comes from and a masked value; run nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Load every field of a Vault KV v2 secret as variables: PREFIX + FIELD upper-cased; repeatable
+    #[arg(long, value_name = "[PREFIX=]MOUNT/PATH[?version=N]")]
+    pub vault_path: Vec<String>,
+    /// Give the program VAULT_TOKEN (the token the launcher used); withheld by default
+    #[arg(long)]
+    pub pass_vault_token: bool,
+    /// Read the AppRole secret id from FILE (with VAULT_ROLE_ID) instead of VAULT_SECRET_ID
+    #[arg(long, value_name = "FILE")]
+    pub vault_secret_id_file: Option<PathBuf>,
+    /// Log in with the Kubernetes auth method as ROLE [env: VAULT_K8S_ROLE]
+    #[arg(long, value_name = "ROLE")]
+    pub vault_k8s_role: Option<String>,
+    /// The service-account token for the Kubernetes login [env: VAULT_K8S_TOKEN_FILE; default:
+    /// /var/run/secrets/kubernetes.io/serviceaccount/token]
+    #[arg(long, value_name = "FILE")]
+    pub vault_k8s_token_file: Option<PathBuf>,
+    /// Mount path of the auth method to log in with [env: VAULT_AUTH_PATH; default: approle or
+    /// kubernetes]
+    #[arg(long, value_name = "PATH")]
+    pub vault_auth_path: Option<String>,
+    /// Connect and read timeout for Vault: seconds, or 500ms, 10s, 1m [env: VAULT_CLIENT_TIMEOUT;
+    /// default: 5s]
+    #[arg(long, value_name = "DURATION", value_parser = timeout)]
+    pub vault_timeout: Option<Duration>,
     /// The program and its arguments (after --)
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+fn timeout(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+        .ok_or_else(|| "expected seconds, or a duration such as 500ms, 10s or 1m".into())
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +91,9 @@ pub struct Config {
     pub profile: Profile,
     pub mask: bool,
     pub dry_run: bool,
+    pub vault_paths: Vec<PathSpec>,
+    pub pass_vault_token: bool,
+    pub vault: VaultFlags,
     pub command: Vec<OsString>,
 }
 
@@ -77,6 +113,19 @@ impl Config {
                 }
             },
         };
+        let vault_paths = args
+            .vault_path
+            .iter()
+            .map(|text| PathSpec::parse(text))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(anyhow::Error::msg)?;
+        let vault = VaultFlags {
+            secret_id_file: args.vault_secret_id_file,
+            k8s_role: args.vault_k8s_role,
+            k8s_token_file: args.vault_k8s_token_file,
+            auth_path: args.vault_auth_path,
+            timeout: args.vault_timeout,
+        };
         let mut env_files = args.env_files;
         if env_files.is_empty() && Path::new(".env").is_file() {
             env_files.push(PathBuf::from(".env"));
@@ -89,6 +138,9 @@ impl Config {
             profile,
             mask: args.mask,
             dry_run: args.dry_run,
+            vault_paths,
+            pass_vault_token: args.pass_vault_token,
+            vault,
             command: args.command,
         })
     }
@@ -127,5 +179,28 @@ mod tests {
         assert!(Config::new(args(&["--", "true"]), Some("prod")).is_err());
         assert!(Config::new(args(&[]), None).is_err());
         assert!(Config::new(args(&["--dry-run"]), None).is_ok());
+    }
+
+    #[test]
+    fn vault_options() {
+        let argv = [
+            "--vault-path",
+            "APP_=secret/app",
+            "--vault-path",
+            "secret/b?version=2",
+            "--vault-timeout",
+            "1500ms",
+            "--pass-vault-token",
+            "--",
+            "true",
+        ];
+        let config = Config::new(args(&argv), None).unwrap();
+        assert_eq!(config.vault_paths.len(), 2);
+        assert_eq!(config.vault_paths[1].secret.version, Some(2));
+        assert_eq!(config.vault.timeout, Some(Duration::from_millis(1500)));
+        assert!(config.pass_vault_token);
+        let bad = Args::try_parse_from(["keyward-run", "--vault-timeout", "soon", "--", "true"]);
+        assert!(bad.is_err());
+        assert!(Config::new(args(&["--vault-path", "secret", "--", "true"]), None).is_err());
     }
 }

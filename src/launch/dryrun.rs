@@ -47,7 +47,7 @@ fn rows(plan: &Plan) -> Vec<Row> {
     let mut rows: Vec<Row> = plan
         .vars
         .iter()
-        .filter(|(key, _)| !WITHHELD.contains(&key.as_str()))
+        .filter(|(key, _)| !plan.withheld().contains(&key.as_str()))
         .map(|(key, var)| Row {
             name: escape(key),
             source: source(var),
@@ -55,15 +55,20 @@ fn rows(plan: &Plan) -> Vec<Row> {
         })
         .collect();
     for key in WITHHELD {
-        if plan.get(key).is_some() {
+        let passed = !plan.withheld().contains(&key);
+        if plan.get(key).is_some() && !(passed && plan.vars.contains_key(key)) {
             let source = match plan.vars.get(key) {
                 Some(var) => source(var),
                 None => "process environment".to_string(),
             };
+            let value = match passed {
+                true => "passed to the program (--pass-vault-token)",
+                false => "withheld from the program",
+            };
             rows.push(Row {
                 name: key.to_string(),
                 source,
-                value: "withheld from the program".into(),
+                value: value.into(),
             });
         }
     }

@@ -1,6 +1,7 @@
 //! The environment the program will get, with provenance. Merges the process environment and
 //! the env files under the documented precedence, remembers which source won and which it
-//! shadowed, and tells which variables the launcher itself must set or withhold. It never
+//! shadowed, and tells which variables the launcher itself must set or withhold. Secrets that
+//! `--vault-path` loads are layered in later, under the same precedence (`layer`). It never
 //! mutates the process environment: the result is given to `Command::envs`.
 
 use super::envfile::EnvFile;
@@ -8,13 +9,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-/// Credentials the launcher uses to reach Vault and never passes on to the program.
+/// Credentials the launcher uses to reach Vault and does not pass on to the program
+/// (`--pass-vault-token` lets the token through; the AppRole secret id never goes).
 pub const WITHHELD: [&str; 2] = ["VAULT_TOKEN", "VAULT_SECRET_ID"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    File { path: PathBuf, line: usize },
+    File {
+        path: PathBuf,
+        line: usize,
+    },
     Process,
+    /// Produced by the launcher from Vault: `--vault-path APP_=secret/app`, or the token of a
+    /// login (`--pass-vault-token`).
+    Vault(String),
 }
 
 impl fmt::Display for Origin {
@@ -22,6 +30,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
             Origin::Process => f.write_str("process environment"),
+            Origin::Vault(source) => f.write_str(source),
         }
     }
 }
@@ -46,6 +55,10 @@ impl Var {
 pub struct Plan {
     pub vars: BTreeMap<String, Var>,
     pub process: BTreeMap<String, String>,
+    /// `--override`: launcher-set values win over the process environment too.
+    pub override_existing: bool,
+    /// `--pass-vault-token`: the program gets `VAULT_TOKEN`.
+    pub pass_vault_token: bool,
 }
 
 impl Plan {
@@ -81,7 +94,12 @@ impl Plan {
                 apply_process(var, value, override_existing);
             }
         }
-        let mut plan = Plan { vars, process };
+        let mut plan = Plan {
+            vars,
+            process,
+            override_existing,
+            pass_vault_token: false,
+        };
         plan.adopt_process_references();
         plan
     }
@@ -113,8 +131,64 @@ impl Plan {
     pub fn changes(&self) -> impl Iterator<Item = (&str, &str)> {
         self.vars
             .iter()
-            .filter(|(key, var)| var.set_by_launcher() && !WITHHELD.contains(&key.as_str()))
+            .filter(|(key, var)| var.set_by_launcher() && !self.withheld().contains(&key.as_str()))
             .map(|(key, var)| (key.as_str(), var.value.as_str()))
+    }
+
+    /// The credentials to remove from the program's environment.
+    pub fn withheld(&self) -> &'static [&'static str] {
+        match self.pass_vault_token {
+            true => &WITHHELD[1..],
+            false => &WITHHELD,
+        }
+    }
+
+    /// Adds a value the launcher produced (a `--vault-path` field) above the env files: it
+    /// replaces a file's value, and loses to the process environment unless `--override`.
+    pub fn layer(&mut self, key: &str, value: String, origin: Origin, reference: String) {
+        let new = Var {
+            value,
+            origin,
+            shadowed: Vec::new(),
+            reference: Some(reference),
+        };
+        let old = match self.vars.remove(key) {
+            Some(old) => old,
+            None => match self.process.get(key) {
+                Some(value) => Var {
+                    value: value.clone(),
+                    origin: Origin::Process,
+                    shadowed: Vec::new(),
+                    reference: None,
+                },
+                None => {
+                    self.vars.insert(key.to_string(), new);
+                    return;
+                }
+            },
+        };
+        let (mut winner, loser) = match old.origin == Origin::Process && !self.override_existing {
+            true => (old, new),
+            false => (new, old),
+        };
+        winner.shadowed.extend(loser.shadowed);
+        winner.shadowed.push(loser.origin);
+        self.vars.insert(key.to_string(), winner);
+    }
+
+    /// Gives the program the token the launcher used, when it is not already in its
+    /// environment (it came from a login or from `~/.vault-token`).
+    pub fn pass_token(&mut self, token: &str, source: String) {
+        if self.get("VAULT_TOKEN") == Some(token) {
+            return;
+        }
+        let var = Var {
+            value: token.to_string(),
+            origin: Origin::Vault(source),
+            shadowed: Vec::new(),
+            reference: None,
+        };
+        self.vars.insert("VAULT_TOKEN".to_string(), var);
     }
 }
 
@@ -199,5 +273,55 @@ mod tests {
         assert!(plan.vars.contains_key("DB"));
         assert!(!plan.vars.contains_key("HOME"));
         assert!(plan.changes().all(|(k, _)| k != "VAULT_SECRET_ID"));
+    }
+
+    #[test]
+    fn layered_values_beat_files_but_not_the_process_unless_override() {
+        let files = [file("a", &[("A", "file"), ("B", "file")])];
+        let vault = || Origin::Vault("--vault-path secret/app".into());
+        for override_existing in [false, true] {
+            let mut plan = Plan::new(
+                process(&[("B", "env"), ("C", "env")]),
+                &files,
+                override_existing,
+            );
+            for key in ["A", "B", "C", "D"] {
+                plan.layer(
+                    key,
+                    "vault".into(),
+                    vault(),
+                    format!("vault://secret/app#{key}"),
+                );
+            }
+            assert_eq!(plan.get("A"), Some("vault"));
+            assert_eq!(
+                plan.vars["A"].shadowed,
+                [Origin::File {
+                    path: "a".into(),
+                    line: 1
+                }]
+            );
+            assert_eq!(plan.get("D"), Some("vault"));
+            let expected = if override_existing { "vault" } else { "env" };
+            assert_eq!(plan.get("B"), Some(expected));
+            assert_eq!(plan.get("C"), Some(expected));
+            let changes: Vec<_> = plan.changes().map(|(k, _)| k).collect();
+            let expected: &[&str] = if override_existing {
+                &["A", "B", "C", "D"]
+            } else {
+                &["A", "D"]
+            };
+            assert_eq!(changes, expected);
+        }
+    }
+
+    #[test]
+    fn a_passed_token_is_not_withheld() {
+        let mut plan = Plan::new(process(&[("VAULT_SECRET_ID", "s")]), &[], false);
+        plan.pass_vault_token = true;
+        plan.pass_token("s.tok", "Vault login at auth/approle/login".into());
+        let changes: Vec<_> = plan.changes().collect();
+        assert_eq!(changes, [("VAULT_TOKEN", "s.tok")]);
+        assert_eq!(plan.withheld(), ["VAULT_SECRET_ID"]);
     }
 }

@@ -2,7 +2,7 @@
 //! the exit status are the program's own; elsewhere it waits for it. Maps failures to the
 //! `env(1)` exit codes: 127 not found, 126 found but not executable.
 
-use super::env::{Plan, WITHHELD};
+use super::env::Plan;
 use super::harden::CoreLimit;
 use std::ffi::OsString;
 use std::io;
@@ -37,11 +37,12 @@ impl StartError {
     }
 }
 
-/// The command with the plan's variables set and Vault credentials removed.
+/// The command with the plan's variables set and Vault credentials removed (the token stays
+/// with `--pass-vault-token`).
 pub fn command(argv: &[OsString], plan: &Plan) -> Command {
     let mut command = Command::new(&argv[0]);
     command.args(&argv[1..]).envs(plan.changes());
-    for key in WITHHELD {
+    for key in plan.withheld() {
         command.env_remove(key);
     }
     command

@@ -3,7 +3,8 @@
 //! reports, so the binary stays small and starts fast.
 //!
 //! Flow: `cli` → `Config` → `harden` → `envfile` (+ `checks` per file) → `env::Plan` →
-//! `refs` (`vault`, secret files) → `checks` → `dryrun` | `exec` | `pump` (`mask`, `signals`).
+//! `resolve` (`refs` syntax; secret files; `vault` references and `--vault-path`) → `checks` →
+//! `dryrun` | `exec` | `pump` (`mask`, `signals`).
 
 mod checks;
 pub mod cli;
@@ -20,6 +21,7 @@ mod names;
 mod notice;
 mod pump;
 mod refs;
+mod resolve;
 mod schema;
 mod secrets;
 #[cfg(unix)]
@@ -78,12 +80,14 @@ fn prepare(
         problems.extend(checks::file_problems(path));
     }
     let mut plan = Plan::new(process, &files, config.override_existing);
+    plan.pass_vault_token = config.pass_vault_token;
     drop(files);
-    let failures = refs::resolve_all(&mut plan);
-    problems.extend(failures.into_iter().map(|message| Problem {
-        level: Level::Fatal,
-        message,
-    }));
+    let options = resolve::Options {
+        flags: &config.vault,
+        paths: &config.vault_paths,
+        strict: config.profile == Profile::Production,
+    };
+    problems.extend(resolve::resolve_all(&mut plan, &options));
     let mut required = config.require.clone();
     if let Some(schema) = &config.schema {
         required.extend(schema::required_keys(schema)?);
