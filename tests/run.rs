@@ -6,6 +6,7 @@
 #![cfg(unix)]
 
 mod fakevault;
+mod leaks;
 mod mask;
 mod refusals;
 mod secret_files;

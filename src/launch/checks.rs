@@ -16,6 +16,8 @@ pub enum Level {
     Warning,
     /// Always refused.
     Fatal,
+    /// A warning in every profile, never a refusal (`--allow-leaked`).
+    Advisory,
 }
 
 #[derive(Debug)]

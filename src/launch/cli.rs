@@ -65,6 +65,14 @@ pub struct Args {
     /// default: 5s]
     #[arg(long, value_name = "DURATION", value_parser = timeout)]
     pub vault_timeout: Option<Duration>,
+    /// Before starting, look for the secret values about to be injected in every commit of
+    /// REPO (default: the current directory) with the keyward scanner; a leak refuses the
+    /// start under --profile production
+    #[arg(long, value_name = "REPO", num_args = 0..=1, default_missing_value = ".")]
+    pub check_history: Option<PathBuf>,
+    /// With --check-history: a leaked value is a warning, never a refusal
+    #[arg(long, requires = "check_history")]
+    pub allow_leaked: bool,
     /// The program and its arguments (after --)
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -94,6 +102,8 @@ pub struct Config {
     pub vault_paths: Vec<PathSpec>,
     pub pass_vault_token: bool,
     pub vault: VaultFlags,
+    pub check_history: Option<PathBuf>,
+    pub allow_leaked: bool,
     pub command: Vec<OsString>,
 }
 
@@ -141,6 +151,8 @@ impl Config {
             vault_paths,
             pass_vault_token: args.pass_vault_token,
             vault,
+            check_history: args.check_history,
+            allow_leaked: args.allow_leaked,
             command: args.command,
         })
     }

@@ -5,8 +5,10 @@
 //! values. Values shorter than `MIN_LEN` are set aside by name. Nothing here matches or prints;
 //! errors name files, variables and references, never values.
 
+use super::checks::Level;
 use super::env::{self, Origin, Plan};
-use super::{envfile, names, refs, secrets};
+use super::vault::VaultFlags;
+use super::{envfile, names, resolve, secrets};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use std::io::Read;
@@ -69,7 +71,16 @@ pub fn load(paths: &[PathBuf]) -> Result<KnownValues> {
     // resolved (the environment only says where Vault is and how to log in).
     plan.vars
         .retain(|_, var| matches!(var.origin, Origin::File { .. }));
-    let failures = refs::resolve_all(&mut plan);
+    let options = resolve::Options {
+        flags: &VaultFlags::default(),
+        paths: &[],
+        strict: false,
+    };
+    let failures: Vec<String> = resolve::resolve_all(&mut plan, &options)
+        .into_iter()
+        .filter(|problem| problem.level == Level::Fatal)
+        .map(|problem| problem.message)
+        .collect();
     if !failures.is_empty() {
         bail!(
             "failed to resolve the known secrets: {}",

@@ -41,10 +41,11 @@ pub fn check(repo: &Path, plan: &Plan, allow_leaked: bool) -> Vec<Problem> {
         Level::Warning
     };
     match ask_scanner(repo, &values.values) {
-        Ok(report) => problems.extend(leaks(&report).into_iter().map(|message| Problem {
-            level,
-            message,
-        })),
+        Ok(report) => problems.extend(
+            leaks(&report)
+                .into_iter()
+                .map(|message| Problem { level, message }),
+        ),
         Err(why) => problems.push(Problem {
             level: Level::Warning,
             message: format!("cannot check the history of {}: {why}", repo.display()),
@@ -69,7 +70,7 @@ fn ask_scanner(repo: &Path, values: &[known::KnownValue]) -> Result<Value, Strin
     let mut child = Command::new(&program)
         .arg("history")
         .arg(repo)
-        .args(["--known-secrets", "-", "--known-secrets-only"])
+        .args(["--known-secrets", "-", "--known-secrets-only", "--cache"])
         .args(["--format", "json", "--quiet", "--color", "never"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -100,6 +101,7 @@ fn ask_scanner(repo: &Path, values: &[known::KnownValue]) -> Result<Value, Strin
             Err(last
                 .unwrap_or("keyward history failed")
                 .trim_start_matches("keyward: ")
+                .trim_start_matches("error: ")
                 .to_string())
         }
     }

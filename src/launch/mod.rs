@@ -15,6 +15,7 @@ mod exec;
 mod gitindex;
 pub mod harden;
 pub mod known;
+mod leaks;
 mod lines;
 mod mask;
 mod names;
@@ -93,6 +94,12 @@ fn prepare(
         required.extend(schema::required_keys(schema)?);
     }
     problems.extend(checks::env_problems(&plan, &required));
+    // Not when the start is refused anyway: unresolved references are not values to look for.
+    if let Some(repo) = &config.check_history {
+        if !problems.iter().any(|p| p.level == Level::Fatal) {
+            problems.extend(leaks::check(repo, &plan, config.allow_leaked));
+        }
+    }
     Ok((plan, problems))
 }
 
@@ -101,10 +108,15 @@ fn report(problems: &[Problem], profile: Profile) -> bool {
     let strict = profile == Profile::Production;
     let mut refused = false;
     for problem in problems {
-        if problem.level == Level::Fatal || strict {
+        let refuses = match problem.level {
+            Level::Fatal => true,
+            Level::Warning | Level::Production => strict,
+            Level::Advisory => false,
+        };
+        if refuses {
             notice::refuse(&problem.message);
             refused = true;
-        } else if problem.level == Level::Warning {
+        } else if matches!(problem.level, Level::Warning | Level::Advisory) {
             notice::warn(&problem.message);
         }
     }
