@@ -59,6 +59,9 @@ pub enum Reply {
     Json(u16, String),
     /// Read the request, then never answer (until the client hangs up).
     Stall,
+    /// `307 Temporary Redirect` to this URL (what a standby node without request forwarding
+    /// answers).
+    Redirect(String),
 }
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
@@ -139,15 +142,16 @@ fn serve(mut stream: impl Read + Write, handler: &Handler, log: &Mutex<Vec<Reque
         return;
     };
     log.lock().unwrap().push(request.clone());
-    let (status, body) = match handler(&request) {
-        Reply::Json(status, body) => (status, body),
+    let (status, body, extra) = match handler(&request) {
+        Reply::Json(status, body) => (status, body, String::new()),
+        Reply::Redirect(to) => (307, String::new(), format!("Location: {to}\r\n")),
         Reply::Stall => {
             let _ = stream.read(&mut [0u8; 1]);
             return;
         }
     };
     let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} {}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         reason(status),
         body.len()
     );

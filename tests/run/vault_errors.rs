@@ -337,3 +337,31 @@ fn vault_reference_without_vault_addr_says_what_to_do() {
     assert!(text(&output.stderr).contains("export VAULT_ADDR"));
     assert_no_secret(&output);
 }
+
+#[test]
+fn a_redirect_is_not_followed_so_the_token_stays_with_vault_addr() {
+    // Another server, which must never see the token.
+    let elsewhere = FakeVault::start();
+    let target = format!("{}/v1/secret/data/app", elsewhere.addr);
+    let vault = FakeVault::with(move |_| Reply::Redirect(target.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".env",
+        "DB_PASSWORD=vault://secret/app#db_password\n",
+    );
+    let output = launcher(dir.path())
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", ROOT_TOKEN)
+        .args(["--", "touch", "ran"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("redirected the request for secret/data/app (HTTP 307)"),
+        "{stderr}"
+    );
+    assert!(elsewhere.requests().is_empty(), "the redirect was followed");
+    assert!(!dir.path().join("ran").exists());
+}

@@ -100,6 +100,12 @@ pub enum VaultError {
         errors: Errors,
         hint: &'static str,
     },
+    #[error(
+        "Vault redirected the request for {what} (HTTP {status}), and keyward-run does not \
+         follow redirects (the token would go along); point VAULT_ADDR at the active node or \
+         the cluster's load balancer"
+    )]
+    Redirected { what: String, status: u16 },
     #[error("Vault rejected the request for {what} (HTTP {status}{errors})")]
     Rejected {
         what: String,

@@ -1,6 +1,6 @@
 //! The wire side of the Vault client: one ureq agent (rustls; connect and read timeouts; the
 //! CA roots of `VAULT_CACERT`/`VAULT_CAPATH`, or no certificate check for
-//! `VAULT_SKIP_VERIFY`), `X-Vault-Namespace` on every request, and the retry policy: three
+//! `VAULT_SKIP_VERIFY`), no redirects, `X-Vault-Namespace` on every request, and the retry policy: three
 //! tries in all, with backoff, on connection errors, timeouts, 429 and 5xx; none on any other
 //! answer. It hands back status and body; what an answer means is for `kv` and `auth`.
 
@@ -48,8 +48,12 @@ impl Http {
     pub fn new(settings: &Settings) -> Result<Http, VaultError> {
         let timeout = settings.timeout;
         let tls = tls_config(&settings.roots, settings.skip_verify)?;
+        // No redirect is followed: the token would go with it to whatever host it names. A
+        // standby node that redirects is reported (HTTP 307): point VAULT_ADDR at the active
+        // node or the cluster's load balancer.
         let config = Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
             .timeout_connect(Some(timeout))
             .timeout_per_read(Some(timeout))
             .timeout_per_write(Some(timeout))

@@ -93,6 +93,7 @@ pub fn read(http: &Http, token: &str, secret: &SecretPath) -> Result<Secret, Vau
             errors: errors(),
             tries: Tries(answer.tries),
         }),
+        status @ 300..=399 => Err(VaultError::Redirected { what, status }),
         status => Err(VaultError::Rejected {
             what,
             status,
