@@ -46,3 +46,15 @@ r = json.load(open(sys.argv[1]))["results"]
 a, b = (statistics.median(x["times"]) for x in r)
 print(f"median without {a:.3f} s, with {b:.3f} s: {100 * (b / a - 1):+.1f}%")
 PY
+
+# keyward-run --check-history on the same repository and values: the first start (no cache:
+# the whole history is scanned), a restart (cache reused), and no check at all.
+run=$(dirname "$keyward")/keyward-run
+gitdir=$(git -C "$repo" rev-parse --absolute-git-dir)
+chmod 600 "$tmp/known.env"
+hyperfine -N --warmup 1 --runs "$runs" \
+  -n "keyward-run (no check)" "$run -e $tmp/known.env -- true" \
+  -n "keyward-run --check-history (restart, cached)" "$run -e $tmp/known.env --check-history $repo -- true"
+hyperfine --runs "$runs" --prepare "rm -rf $gitdir/keyward" \
+  -n "keyward-run --check-history (first start)" "$run -e $tmp/known.env --check-history $repo -- true"
+rm -rf "$gitdir/keyward"
