@@ -16,7 +16,10 @@ if [ "$status" -gt 1 ]; then
   echo "keyward scan failed with exit $status" >&2
   exit 1
 fi
-python3 "$corpus/score.py" "$corpus" "$tmp/findings.json" --json "$tmp/score.json" | head -20
+# The report goes to a file first: piping it into `head` would kill the scorer with SIGPIPE
+# (and fail this script under pipefail) whenever the report is longer than what is shown.
+python3 "$corpus/score.py" "$corpus" "$tmp/findings.json" --json "$tmp/score.json" >"$tmp/report.txt"
+head -20 "$tmp/report.txt"
 python3 - "$tmp/score.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
