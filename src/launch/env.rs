@@ -212,22 +212,9 @@ pub fn process_env() -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launch::envfile::Entry;
 
     fn file(name: &str, pairs: &[(&str, &str)]) -> EnvFile {
-        let entries = pairs
-            .iter()
-            .enumerate()
-            .map(|(i, (k, v))| Entry {
-                key: k.to_string(),
-                value: v.to_string(),
-                line: i + 1,
-            })
-            .collect();
-        EnvFile {
-            path: PathBuf::from(name),
-            entries,
-        }
+        EnvFile::from_pairs(name, pairs)
     }
 
     fn process(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

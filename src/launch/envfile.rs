@@ -19,6 +19,26 @@ pub struct Entry {
     pub line: usize,
 }
 
+impl EnvFile {
+    /// A file named `name` with these entries on lines 1, 2, …: for tests.
+    #[cfg(test)]
+    pub fn from_pairs(name: &str, pairs: &[(&str, &str)]) -> EnvFile {
+        let entries = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (key, value))| Entry {
+                key: key.to_string(),
+                value: value.to_string(),
+                line: i + 1,
+            })
+            .collect();
+        EnvFile {
+            path: PathBuf::from(name),
+            entries,
+        }
+    }
+}
+
 pub fn load(path: &Path) -> Result<EnvFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read env file {}", path.display()))?;

@@ -194,24 +194,11 @@ fn quote(value: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launch::envfile::{Entry, EnvFile};
+    use crate::launch::envfile::EnvFile;
     use std::collections::BTreeMap;
 
     fn plan(pairs: &[(&str, &str)]) -> Plan {
-        let entries = pairs
-            .iter()
-            .enumerate()
-            .map(|(i, (k, v))| Entry {
-                key: k.to_string(),
-                value: v.to_string(),
-                line: i + 1,
-            })
-            .collect();
-        let file = EnvFile {
-            path: PathBuf::from(".env"),
-            entries,
-        };
-        Plan::new(BTreeMap::new(), &[file], true)
+        Plan::new(BTreeMap::new(), &[EnvFile::from_pairs(".env", pairs)], true)
     }
 
     #[test]
