@@ -27,7 +27,7 @@ echo "harmless_setting = 42  # bench-staged" >>"$file"
 git add "$file"
 echo "== one staged line in $file ($(git ls-files | wc -l) tracked files)"
 
-. "$(dirname "$0")/peers.sh"
+. "$root/scripts/peers.sh"
 
 args=(-n keyward "$keyward staged -q" -n "git diff" "git diff --staged -U0")
 [ -z "$gitleaks" ] || args+=(-n gitleaks "$gitleaks git --pre-commit --staged --no-banner --log-level error --exit-code 0 .")
