@@ -1,7 +1,8 @@
 //! `keyward-run --check-history`: the values about to be injected (literal, and resolved from
 //! Vault) looked for in the history of a repository built here, warned about or refused by
 //! profile, with `--allow-leaked`, a cache that holds no value, and a repository that cannot be
-//! read. No output shows a value.
+//! read; and the scanner's own `--known-secrets` resolving `vault://` references against the
+//! fake Vault. No output shows a value.
 
 use super::fakevault::{FakeVault, DB_PASSWORD as VAULT_DB_PASSWORD, ROOT_TOKEN};
 use super::{all_output, launcher, text, write};
@@ -170,4 +171,36 @@ fn a_repository_that_cannot_be_checked_is_a_warning_or_a_refusal() {
         );
         assert_no_value(&output);
     }
+}
+
+#[test]
+fn the_scanner_resolves_vault_references_in_known_secrets_files() {
+    let p = repo();
+    p.write("deploy.py", format!("PW = '{VAULT_DB_PASSWORD}'\n"));
+    let id = commit_all(&p, "Deploy script");
+    let vault = FakeVault::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = write(
+        dir.path(),
+        ".env.production",
+        "DB_PASSWORD=vault://secret/app#db_password\nAPI_KEY=vault://secret/app#api_key\n",
+    );
+    let output = p
+        .keyward()
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", ROOT_TOKEN)
+        .args(["history", "--format", "json", "--known-secrets"])
+        .arg(&env_file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let report = crate::harness::json(&output.stdout);
+    let f = &report["findings"][0];
+    assert_eq!(
+        (f["rule"].as_str(), f["secret"].as_str(), f["path"].as_str()),
+        (Some("known-secret"), Some("DB_PASSWORD"), Some("deploy.py"))
+    );
+    assert_eq!(f["commit"]["id"], id.as_str());
+    assert_eq!(vault.requests().len(), 1, "one read for both fields");
+    assert_no_value(&output);
 }
