@@ -59,6 +59,8 @@ pub enum Reply {
     Json(u16, String),
     /// Read the request, then never answer (until the client hangs up).
     Stall,
+    /// `429 Too Many Requests` with `Retry-After: SECONDS` (a rate limit quota) and this body.
+    Limited(u64, String),
     /// `307 Temporary Redirect` to this URL (what a standby node without request forwarding
     /// answers).
     Redirect(String),
@@ -145,6 +147,7 @@ fn serve(mut stream: impl Read + Write, handler: &Handler, log: &Mutex<Vec<Reque
     let (status, body, extra) = match handler(&request) {
         Reply::Json(status, body) => (status, body, String::new()),
         Reply::Redirect(to) => (307, String::new(), format!("Location: {to}\r\n")),
+        Reply::Limited(after, body) => (429, body, format!("Retry-After: {after}\r\n")),
         Reply::Stall => {
             let _ = stream.read(&mut [0u8; 1]);
             return;

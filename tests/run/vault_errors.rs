@@ -8,7 +8,7 @@ use super::text;
 use super::vault::assert_no_secret;
 use super::{launcher, write};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Runs `touch ran` with `env_file` as .env against `addr` with the root token, and checks
@@ -350,4 +350,38 @@ fn a_redirect_is_not_followed_so_the_token_stays_with_vault_addr() {
     );
     assert!(elsewhere.requests().is_empty(), "the redirect was followed");
     assert!(!dir.path().join("ran").exists());
+}
+
+#[test]
+fn a_rate_limit_is_retried_after_the_wait_vault_asks_for() {
+    let seen: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let vault = FakeVault::with(move |request| {
+        if request.path != "/v1/secret/data/app" {
+            return vault_api(request);
+        }
+        let mut times = log.lock().unwrap();
+        times.push(std::time::Instant::now());
+        match times.len() {
+            1 => Reply::Limited(1, errors(&["rate limit quota exceeded"])),
+            _ => vault_api(request),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".env",
+        "DB_PASSWORD=vault://secret/app#db_password\n",
+    );
+    let output = launcher(dir.path())
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", ROOT_TOKEN)
+        .args(["--", "sh", "-c", "echo $DB_PASSWORD"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&output.stdout).trim(), DB_PASSWORD);
+    let times = seen.lock().unwrap();
+    assert_eq!(times.len(), 2);
+    // Retry-After: 1 was honoured over the 250 ms backoff (a lower bound, not a speed test).
+    assert!(times[1] - times[0] >= std::time::Duration::from_millis(950));
 }

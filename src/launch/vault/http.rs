@@ -1,8 +1,9 @@
 //! The wire side of the Vault client: one ureq agent (rustls; connect and read timeouts; the
 //! CA roots of `VAULT_CACERT`/`VAULT_CAPATH`, or no certificate check for
-//! `VAULT_SKIP_VERIFY`), no redirects, `X-Vault-Namespace` on every request, and the retry policy: three
-//! tries in all, with backoff, on connection errors, timeouts, 429 and 5xx; none on any other
-//! answer. It hands back status and body; what an answer means is for `kv` and `auth`.
+//! `VAULT_SKIP_VERIFY`), no redirects, `X-Vault-Namespace` on every request, and the retry
+//! policy: three tries in all, with backoff (or the server's `Retry-After`, up to 5 s), on
+//! connection errors, timeouts, 429 and 5xx; none on any other answer. It hands back status
+//! and body; what an answer means is for `kv` and `auth`.
 
 use super::error::{Tries, VaultError};
 use super::settings::{Roots, Settings};
@@ -18,6 +19,9 @@ pub const TRIES: u32 = 3;
 
 /// Wait before the second try; doubled before the third.
 const BACKOFF: Duration = Duration::from_millis(250);
+
+/// The longest `Retry-After` honoured: a start-up waits this long at most per retry.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 pub struct Http {
     agent: Agent,
@@ -99,8 +103,15 @@ impl Http {
         let mut tries = 0;
         loop {
             tries += 1;
+            let mut retry_after = None;
             let outcome = call().and_then(|mut response| {
                 let status = response.status().as_u16();
+                retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 let body = response.body_mut().read_to_string()?;
                 Ok((status, body))
             });
@@ -109,7 +120,7 @@ impl Http {
                 Err(err) => transient(err),
             };
             if again && tries < TRIES {
-                std::thread::sleep(BACKOFF * 2u32.pow(tries - 1));
+                std::thread::sleep(wait_before(tries, retry_after));
                 continue;
             }
             return match outcome {
@@ -162,6 +173,13 @@ impl Http {
             },
         }
     }
+}
+
+/// The wait before try `tries + 1`: what the server asked for with `Retry-After` (a rate
+/// limit quota sends it with 429), at most `MAX_RETRY_AFTER`, else the doubling backoff.
+fn wait_before(tries: u32, retry_after: Option<Duration>) -> Duration {
+    let backoff = BACKOFF * 2u32.pow(tries - 1);
+    retry_after.map_or(backoff, |asked| asked.clamp(backoff, MAX_RETRY_AFTER))
 }
 
 /// Worth another try: the network or the server may be back in a moment. A TLS failure is a
@@ -248,6 +266,16 @@ fn pem_certificates(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_honoured_within_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(wait_before(1, None), ms(250));
+        assert_eq!(wait_before(2, None), ms(500));
+        assert_eq!(wait_before(1, Some(Duration::from_secs(2))), ms(2000));
+        assert_eq!(wait_before(1, Some(Duration::from_secs(0))), ms(250));
+        assert_eq!(wait_before(1, Some(Duration::from_secs(3600))), ms(5000));
+    }
 
     #[test]
     fn bad_ca_files_are_named() {
