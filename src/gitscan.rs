@@ -199,7 +199,11 @@ fn scan_one(
             let found = scan::scan_blob_scoped(detector, path, &data, scratch, scope);
             run.keep(index, found);
         }
-        Ok(Content::Binary) => run.keep(index, scan::scan_binary(path)),
+        Ok(Content::Binary(data)) => {
+            let mut found = scan::scan_binary(path);
+            found.extend(detector.scan_binary(path, &data));
+            run.keep(index, found);
+        }
         Ok(Content::TooLarge(_)) => {
             run.too_large.lock().unwrap().insert(index);
             run.keep(index, scan::scan_binary(path));
@@ -305,10 +309,12 @@ fn new_findings(
     scratch: &mut Scratch,
 ) -> Vec<Finding> {
     if looks_binary(data) {
-        return match file.added {
+        let mut found = match file.added {
             Added::All => scan::scan_binary(&file.path),
             Added::Lines(_) => Vec::new(),
         };
+        found.extend(detector.scan_binary(&file.path, data));
+        return found;
     }
     let mut found = scan::scan_blob(detector, &file.path, data, scratch);
     let Added::Lines(lines) = &file.added else {

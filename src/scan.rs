@@ -160,11 +160,13 @@ fn scan_file(
             }
             worker.buf = data;
         }
-        Ok(Content::Binary) => {
-            let findings = scan_binary(rel);
+        Ok(Content::Binary(data)) => {
+            let mut findings = scan_binary(rel);
+            findings.extend(detector.scan_binary(rel, &data));
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
             }
+            worker.buf = data;
         }
         Ok(Content::TooLarge(len)) => messages::note(format!(
             "{}: skipped: {len} bytes is over --max-file-size",

@@ -405,3 +405,30 @@ fn the_cache_holds_no_value_and_is_dropped_when_a_ref_or_a_value_changes() {
     let (third, reused) = check(&other);
     assert_eq!((third.len(), reused), (1, false));
 }
+
+#[test]
+fn a_value_inside_a_committed_binary_file_is_found() {
+    // A compiled settings module keeps its string constants verbatim between binary bytes.
+    let p = repo();
+    let mut pyc = b"\x6f\x0d\x0d\x0a\x00\x00\x00\x00\xe3\x00\x00\x00".to_vec();
+    pyc.extend_from_slice(b"\xda\x17");
+    pyc.extend_from_slice(DB_PASSWORD.as_bytes());
+    pyc.extend_from_slice(b"\x4e\x00\x29\x01");
+    p.write("app/__pycache__/settings.cpython-311.pyc", &pyc);
+    commit_all(&p, "Oops, bytecode");
+    let (_dir, env) = known_env("");
+    let (_, report) = known_history(&p, &env, &[]);
+    assert_eq!(
+        known_found(&report),
+        [(
+            "app/__pycache__/settings.cpython-311.pyc".into(),
+            2, // the magic number holds a \n
+            "DB_PASSWORD".into(),
+            "Oops, bytecode".into()
+        )]
+    );
+    let mut scan = p.keyward();
+    scan.args(["scan", ".", "--format", "json", "--known-secrets"])
+        .arg(&env);
+    assert_eq!(known_found(&run_json(&mut scan).1).len(), 1);
+}

@@ -89,6 +89,16 @@ impl<'r> Detector<'r> {
         self.scan_view(path, data, scratch)
     }
 
+    /// The findings in a binary file: only `--known-secrets` values (exact, so a string
+    /// constant in a committed `.pyc` or a SQLite file counts); rules do not run on binaries.
+    pub fn scan_binary(&self, path: &str, data: &[u8]) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if let Some(known) = self.known {
+            known.find(path, data, &mut findings);
+        }
+        findings
+    }
+
     fn scan_view(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
         scratch.known_hits.clear();
         let mut findings = self.rule_findings(path, data, scratch);

@@ -195,7 +195,7 @@ fn read_git2(repo: Option<&Repository>, oid: Oid, max_size: u64) -> io::Result<C
 
 fn classify(data: Vec<u8>) -> Content {
     if looks_binary(&data) {
-        Content::Binary
+        Content::Binary(data)
     } else {
         Content::Text(data)
     }

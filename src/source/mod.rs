@@ -15,8 +15,9 @@ pub mod treefacts;
 pub enum Content {
     /// The bytes to scan.
     Text(Vec<u8>),
-    /// Content sniffing found a binary file: not scanned.
-    Binary,
+    /// Content sniffing found a binary file: not scanned by the rules (only for
+    /// `--known-secrets` values, which are exact).
+    Binary(Vec<u8>),
     /// Larger than `--max-file-size`: reported, not scanned.
     TooLarge(u64),
 }

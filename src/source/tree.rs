@@ -125,7 +125,7 @@ pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Resu
     data.reserve(len as usize + 1);
     file.read_to_end(&mut data)?;
     if looks_binary(&data) {
-        return Ok(Content::Binary);
+        return Ok(Content::Binary(data));
     }
     Ok(Content::Text(data))
 }
