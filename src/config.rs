@@ -79,6 +79,13 @@ impl Config {
     /// Memory freed meanwhile is wiped, as is the matcher's when it is dropped.
     pub fn load_known_secrets(&mut self, rules: &RuleSet) -> Result<()> {
         if self.known_files.is_empty() {
+            let (files, note) = self.project.known_secret_files();
+            if let Some(note) = note {
+                crate::messages::note(note);
+            }
+            self.known_files = files;
+        }
+        if self.known_files.is_empty() {
             return Ok(());
         }
         crate::launch::harden::wipe_frees(true);

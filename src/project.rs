@@ -31,6 +31,10 @@ pub struct ProjectSyntax {
     /// The exit-code threshold when `--fail-on` is not given.
     #[serde(default)]
     pub fail_on: Option<Severity>,
+    /// Env files whose values are looked for when `--known-secrets` is not given (relative to
+    /// this file's directory); a listed file that does not exist is passed over with a note.
+    #[serde(default)]
+    pub known_secrets: Vec<PathBuf>,
 }
 
 /// `allow:` in `.keyward.yaml`: findings to drop.
@@ -67,6 +71,31 @@ impl Project {
         self.file
             .as_ref()
             .map_or_else(|| FILE_NAME.to_string(), |f| f.display().to_string())
+    }
+
+    /// The `known_secrets` files that exist, as paths from the current directory, and a note
+    /// for those that do not.
+    pub fn known_secret_files(&self) -> (Vec<PathBuf>, Option<String>) {
+        let base = self
+            .file
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        let (found, missing): (Vec<PathBuf>, Vec<PathBuf>) = self
+            .settings
+            .known_secrets
+            .iter()
+            .map(|path| base.join(path))
+            .partition(|path| path.is_file());
+        let note = (!missing.is_empty()).then(|| {
+            let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+            format!(
+                "{}: known_secrets: not looking for the values of {} (no such file)",
+                self.name(),
+                names.join(", ")
+            )
+        });
+        (found, note)
     }
 
     /// Compiles the extra rules with full validation (the regex must compile now).

@@ -47,6 +47,32 @@ pub fn scan_binary(path: &str) -> Vec<Finding> {
     hygiene::check_binary(path)
 }
 
+/// The `--known-secrets` files, recognised by name first so that only a file with the same name
+/// costs a `canonicalize`.
+struct KnownSources {
+    names: Vec<std::ffi::OsString>,
+    paths: Vec<PathBuf>,
+}
+
+impl KnownSources {
+    fn new(files: &[PathBuf]) -> Self {
+        let paths: Vec<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
+        let names = paths
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_os_string()))
+            .collect();
+        KnownSources { names, paths }
+    }
+
+    fn is_source(&self, path: &Path) -> bool {
+        path.file_name()
+            .is_some_and(|n| self.names.iter().any(|k| k == n))
+            && path
+                .canonicalize()
+                .is_ok_and(|canonical| self.paths.contains(&canonical))
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     files: AtomicU64,
@@ -57,6 +83,9 @@ struct Counters {
 pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: bool) -> Summary {
     let started = Instant::now();
     let detector = Detector::new(rules, cfg.prefilter).with_known(cfg.known.as_deref());
+    // The env files the known values come from hold them, trivially: not reported there.
+    let plain = Detector::new(rules, cfg.prefilter);
+    let sources = KnownSources::new(&cfg.known_files);
     let found = Mutex::new(Vec::new());
     let counters = Counters::default();
     let opts = tree::TreeOptions {
@@ -84,8 +113,12 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
                 Some(p) => format!("{p}/{}", entry.rel),
                 None => entry.rel,
             };
+            let detector = match sources.is_source(&entry.abs) {
+                true => &plain,
+                false => &detector,
+            };
             scan_file(
-                &detector,
+                detector,
                 &entry.abs,
                 &rel,
                 cfg.max_file_size,

@@ -432,3 +432,49 @@ fn a_value_inside_a_committed_binary_file_is_found() {
         .arg(&env);
     assert_eq!(known_found(&run_json(&mut scan).1).len(), 1);
 }
+
+#[test]
+fn the_project_file_can_name_known_secrets_and_the_env_file_itself_is_not_reported() {
+    let p = Project::new();
+    p.write(
+        ".keyward.yaml",
+        "known_secrets: [.env, missing/.env.production]\n",
+    );
+    p.write(".env", format!("API_TOKEN={API_TOKEN}\n"));
+    p.write("client.py", format!("TOKEN = '{API_TOKEN}'\n"));
+    let out = p
+        .keyward()
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let found: Vec<String> = known_found(&json(&out.stdout))
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(found, ["client.py"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("missing/.env.production (no such file)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn with_known_secrets_in_the_project_file_the_hook_guards_the_local_env() {
+    let p = repo();
+    p.write(".gitignore", ".env\n");
+    p.write(".keyward.yaml", "known_secrets: [.env]\n");
+    p.write(".env", format!("DB_PASSWORD='{DB_PASSWORD}'\n"));
+    commit_all(&p, "Initial commit");
+    p.write("db.py", format!("password = \"{DB_PASSWORD}\"\n"));
+    git(p.path(), &["add", "db.py"]);
+    let mut staged = p.keyward();
+    let (code, report) = run_json(staged.args(["staged", "--format", "json"]));
+    assert_eq!(code, Some(1));
+    let found: Vec<(String, u64, String)> = known_found(&report)
+        .into_iter()
+        .map(|f| (f.0, f.1, f.2))
+        .collect();
+    assert_eq!(found, [("db.py".into(), 1, "DB_PASSWORD".into())]);
+}
