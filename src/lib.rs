@@ -2,7 +2,8 @@
 //! (`keyward`), and starts Python processes with their secrets safely (`keyward-run`).
 //!
 //! The scanner pipeline is `cli` → `config` → `rules` + `source` → `detect` → filters →
-//! `report`. The launcher lives in `launch` and uses none of the scanner modules.
+//! `report`. The launcher lives in `launch` and uses none of the scanner modules; the git index
+//! reader (`gitindex`) is shared by both.
 
 pub mod app;
 pub mod baseline;
@@ -12,6 +13,7 @@ pub mod dates;
 pub mod detect;
 pub mod filter;
 pub mod finding;
+pub mod gitindex;
 pub mod gitscan;
 pub mod hook;
 pub mod knowncache;

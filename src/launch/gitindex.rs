@@ -1,7 +1,9 @@
 //! Tells whether a file is tracked by git by reading the repository's index directly (versions
-//! 2 to 4), so that checking the default `.env` costs no `git` process at start. Falls back to
-//! `git ls-files` for what it does not read (split index, SHA-256 repositories).
+//! 2 to 4, with the shared `crate::gitindex` reader), so that checking the default `.env` costs
+//! no `git` process at start. Falls back to `git ls-files` for what it does not read (split or
+//! sparse index, SHA-256 repositories).
 
+use crate::gitindex::{extensions, is_mandatory, Entries};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -49,98 +51,21 @@ fn ls_files(root: &Path, relative: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// `None` when the index is in a form this reader does not handle.
+/// `None` when the index is in a form the shared reader does not handle.
 fn index_contains(index: &[u8], path: &[u8]) -> Option<bool> {
-    if index.get(..4)? != b"DIRC" {
-        return None;
-    }
-    let version = be32(index, 4)?;
-    let count = be32(index, 8)? as usize;
-    if !(2..=4).contains(&version) {
-        return None;
-    }
-    let mut reader = Entries {
-        index,
-        at: 12,
-        version,
-        previous: Vec::new(),
-    };
-    for _ in 0..count {
-        if reader.next_path()? == path {
+    let mut entries = Entries::new(index)?;
+    while entries.left() > 0 {
+        entries.next_entry()?;
+        if entries.path() == path {
             return Some(true);
         }
     }
-    // A split index keeps most entries in a shared file this reader does not open.
-    match has_extension(index, reader.at, b"link") {
-        true => None,
-        false => Some(false),
-    }
-}
-
-struct Entries<'a> {
-    index: &'a [u8],
-    at: usize,
-    version: u32,
-    previous: Vec<u8>,
-}
-
-/// Fixed part of an entry: ten 32-bit stat fields, a SHA-1 and 16 bits of flags.
-const FIXED: usize = 40 + 20 + 2;
-
-impl Entries<'_> {
-    fn next_path(&mut self) -> Option<Vec<u8>> {
-        let start = self.at;
-        let flags = u16::from_be_bytes(self.index.get(start + 60..start + 62)?.try_into().ok()?);
-        let extended = self.version >= 3 && flags & 0x4000 != 0;
-        let name_at = start + FIXED + if extended { 2 } else { 0 };
-        let path = if self.version == 4 {
-            self.prefix_compressed(name_at)?
-        } else {
-            let len = memchr::memchr(0, self.index.get(name_at..)?)?;
-            let path = self.index[name_at..name_at + len].to_vec();
-            self.at = start + (name_at - start + len + 8) / 8 * 8;
-            path
-        };
-        Some(path)
-    }
-
-    /// Version 4: strip N bytes from the previous path, then append a NUL-terminated suffix.
-    fn prefix_compressed(&mut self, mut at: usize) -> Option<Vec<u8>> {
-        let mut byte = *self.index.get(at)?;
-        let mut strip = usize::from(byte & 0x7f);
-        while byte & 0x80 != 0 {
-            at += 1;
-            byte = *self.index.get(at)?;
-            strip = ((strip + 1) << 7) | usize::from(byte & 0x7f);
-        }
-        at += 1;
-        let len = memchr::memchr(0, self.index.get(at..)?)?;
-        let keep = self.previous.len().checked_sub(strip)?;
-        self.previous.truncate(keep);
-        self.previous.extend_from_slice(&self.index[at..at + len]);
-        self.at = at + len + 1;
-        Some(self.previous.clone())
-    }
-}
-
-/// Whether the extensions after the entries include `name`.
-fn has_extension(index: &[u8], mut at: usize, name: &[u8]) -> bool {
-    // The last 20 bytes are the checksum of everything before.
-    let end = index.len().saturating_sub(20);
-    while at + 8 <= end {
-        if &index[at..at + 4] == name {
-            return true;
-        }
-        let Some(size) = be32(index, at + 4) else {
-            return false;
-        };
-        at += 8 + size as usize;
-    }
-    false
-}
-
-fn be32(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+    // A split index keeps most entries in a shared file, a sparse index folds directories
+    // into one entry: neither is read here.
+    let mandatory = extensions(index, entries.end()?)?
+        .iter()
+        .any(|(signature, _)| is_mandatory(signature));
+    (!mandatory).then_some(false)
 }
 
 #[cfg(test)]
