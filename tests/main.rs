@@ -17,3 +17,4 @@ mod run;
 mod sarif;
 mod scan;
 mod staged;
+mod staged_diff;

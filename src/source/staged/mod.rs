@@ -1,12 +1,19 @@
 //! The staged source: what `git commit` would record, read from the index (not the working
 //! tree) and compared with HEAD (or with nothing before the first commit). For each added,
 //! modified or renamed file it gives the staged blob and the line numbers that the change adds.
-//! The cost follows the change, not the repository: one tree-to-index diff, then only the
-//! changed blobs are read. Nothing here scans or prints.
+//! The cost follows the change, not the repository: the index file is read directly and only
+//! the trees of HEAD above a change are read (`fromindex`, `indexdiff`), then only the changed
+//! blobs; libgit2's tree-to-index diff (`by_libgit2`) is the reference and the way for what
+//! that does not handle. Nothing here scans or prints.
+
+mod fromindex;
+pub mod indexdiff;
+
+pub use fromindex::from_index;
 
 use anyhow::{Context, Result};
-use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, Oid, Repository};
-use std::path::Path;
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
+use std::path::{Path, PathBuf};
 
 /// Which lines of a staged file are new.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +25,7 @@ pub enum Added {
 }
 
 /// One file of the staged change.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StagedFile {
     /// `/`-separated, relative to the repository root.
     pub path: String,
@@ -29,29 +36,45 @@ pub struct StagedFile {
 }
 
 /// The index `git commit` is about to record: `GIT_INDEX_FILE` when git set it for a hook
-/// (`git commit -a`, `git commit FILE` use a temporary index), else the repository's own.
-fn staged_index(repo: &Repository) -> Result<Index> {
-    match std::env::var_os("GIT_INDEX_FILE") {
-        Some(file) => Index::open(Path::new(&file))
-            .with_context(|| format!("failed to read the index {}", Path::new(&file).display())),
-        None => repo.index().context("failed to read the index"),
-    }
+/// (`git commit -a`, `git commit FILE` use a temporary index), else (`None`) the repository's.
+pub fn index_file() -> Option<PathBuf> {
+    std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from)
 }
 
 /// The staged change of `repo`: added, modified, renamed and type-changed files, binary or
-/// not (the caller sniffs the content); deletions and submodules are left out.
+/// not (the caller sniffs the content); deletions and submodules are left out. Read from the
+/// index file directly when `from_index` can; else through libgit2's diff.
 pub fn changes(repo: &Repository) -> Result<Vec<StagedFile>> {
-    let index = staged_index(repo)?;
-    let head = match repo.head() {
-        Ok(head) => Some(head.peel_to_tree().context("failed to read HEAD's tree")?),
-        Err(_) => None,
-    };
+    let file = index_file();
+    match from_index(repo, file.as_deref())? {
+        Some(files) => Ok(files),
+        None => by_libgit2(repo, file.as_deref()),
+    }
+}
+
+/// The options of every staged diff and patch.
+fn diff_options() -> DiffOptions {
     let mut opts = DiffOptions::new();
     opts.context_lines(0)
         .include_typechange(true)
         .ignore_submodules(true);
+    opts
+}
+
+/// The staged change through libgit2's tree-to-index diff with rename detection: the
+/// reference that `from_index` must agree with, and the way for what it does not handle.
+pub fn by_libgit2(repo: &Repository, file: Option<&Path>) -> Result<Vec<StagedFile>> {
+    let index = match file {
+        Some(file) => git2::Index::open(file)
+            .with_context(|| format!("failed to read the index {}", file.display()))?,
+        None => repo.index().context("failed to read the index")?,
+    };
+    let head = match repo.head() {
+        Ok(head) => Some(head.peel_to_tree().context("failed to read HEAD's tree")?),
+        Err(_) => None,
+    };
     let mut diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
+        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
         .context("failed to compare the index with HEAD")?;
     diff.find_similar(Some(DiffFindOptions::new().renames(true)))
         .context("failed to detect renames")?;
