@@ -1,7 +1,8 @@
-//! Embeds every `patterns/**/*.yaml` file in the binary: parses each once here and writes a
-//! table of (relative path, the file as JSON) that `rules::builtin` includes, so start-up parses
-//! compact JSON instead of YAML (the pre-commit hook runs on every commit). A file that is not
-//! valid YAML fails the build, naming the file; the rule schema is checked when loading.
+//! Embeds every `patterns/**/*.yaml` file in the binary: parses each once here and writes its
+//! rules as Rust statics (`rules::builtin::BUILTIN_RULES`), so start-up parses nothing (the
+//! pre-commit hook runs on every commit). A file that is not valid YAML, or whose rules do not
+//! follow the schema (an unknown key, a value of the wrong type), fails the build, naming the
+//! file; `cargo test` checks that the statics are what the strict YAML loader reads.
 
 #[path = "src/rules/yaml.rs"]
 mod yaml;
@@ -23,6 +24,82 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The keys of a rule, and whether each holds a list of strings (else a string, except
+/// `min_entropy`, a number).
+const KEYS: &[(&str, bool)] = &[
+    ("id", false),
+    ("title", false),
+    ("kind", false),
+    ("severity", false),
+    ("keywords", true),
+    ("pattern", false),
+    ("min_entropy", false),
+    ("paths", true),
+    ("remediation", false),
+    ("references", true),
+    ("examples", true),
+    ("negative_examples", true),
+];
+
+/// One rule as a `BuiltinRule` expression; panics (failing the build) on a schema error.
+fn rule_expr(rel: &str, rule: &serde_json::Value) -> String {
+    let fields = rule
+        .as_object()
+        .unwrap_or_else(|| panic!("{rel}: a rule is not a mapping"));
+    let id = fields.get("id").and_then(|v| v.as_str()).unwrap_or("?");
+    let fail = |msg: String| -> ! { panic!("{rel}: rule `{id}`: {msg}") };
+    if let Some(bad) = fields
+        .keys()
+        .find(|k| !KEYS.iter().any(|(key, _)| key == k))
+    {
+        fail(format!("unknown key `{bad}`"));
+    }
+    let mut out = format!("    BuiltinRule {{\n        file: {rel:?},\n");
+    for (key, list) in KEYS {
+        let value = fields.get(*key);
+        let expr = match (*key, value) {
+            ("min_entropy", None) => "None".to_string(),
+            ("min_entropy", Some(v)) => match v.as_f64() {
+                Some(n) => format!("Some({n:?})"),
+                None => fail("min_entropy is not a number".into()),
+            },
+            ("kind", Some(v)) => variant(v, &["secret", "hygiene"], "Kind")
+                .unwrap_or_else(|| fail(format!("bad kind {v}"))),
+            ("severity", Some(v)) => variant(v, &["low", "medium", "high", "critical"], "Severity")
+                .unwrap_or_else(|| fail(format!("bad severity {v}"))),
+            (_, None) if *list => "&[]".to_string(),
+            (_, None) => fail(format!("missing `{key}`")),
+            (_, Some(v)) if *list => match v.as_array() {
+                Some(items) => {
+                    let items: Option<Vec<String>> = items
+                        .iter()
+                        .map(|i| i.as_str().map(|s| format!("{s:?}")))
+                        .collect();
+                    let items =
+                        items.unwrap_or_else(|| fail(format!("`{key}` holds a non-string")));
+                    format!("&[{}]", items.join(", "))
+                }
+                None => fail(format!("`{key}` is not a list")),
+            },
+            (_, Some(v)) => match v.as_str() {
+                Some(text) => format!("{text:?}"),
+                None => fail(format!("`{key}` is not a string")),
+            },
+        };
+        out.push_str(&format!("        {key}: {expr},\n"));
+    }
+    out.push_str("    },\n");
+    out
+}
+
+/// `Type::Variant` for a lower-case name among `names`.
+fn variant(value: &serde_json::Value, names: &[&str], ty: &str) -> Option<String> {
+    let name = names.iter().find(|n| Some(**n) == value.as_str())?;
+    let mut title = name.to_string();
+    title[..1].make_ascii_uppercase();
+    Some(format!("{ty}::{title}"))
+}
+
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let patterns = root.join("patterns");
@@ -30,7 +107,7 @@ fn main() {
     let mut files = Vec::new();
     collect(&patterns, &mut files);
     files.sort();
-    let mut table = String::from("pub static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
+    let mut table = String::from("pub static BUILTIN_RULES: &[BuiltinRule] = &[\n");
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let rel = file
@@ -41,7 +118,15 @@ fn main() {
         let text = fs::read_to_string(file).unwrap_or_else(|e| panic!("{rel}: {e}"));
         let value: serde_json::Value =
             yaml::from_str(&text).unwrap_or_else(|e| panic!("{rel}: not valid YAML: {e}"));
-        table.push_str(&format!("    ({rel:?}, {:?}),\n", value.to_string()));
+        let top = value
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.get("rules"))
+            .and_then(|r| r.as_array())
+            .unwrap_or_else(|| panic!("{rel}: expected one key, `rules`, holding a list"));
+        for rule in top {
+            table.push_str(&rule_expr(&rel, rule));
+        }
     }
     table.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");

@@ -3,8 +3,10 @@
 
 use crate::harness::Project;
 use keyward::finding::Kind;
-use keyward::rules::{builtin_rules, check::check_rule, RuleSet};
+use keyward::rules::builtin::BUILTIN_RULES;
+use keyward::rules::{builtin_rules, builtin_syntax, check::check_rule, parse_file, RuleSet};
 use predicates::str::contains;
+use std::path::{Path, PathBuf};
 
 #[test]
 fn every_builtin_rule_passes_its_examples() {
@@ -41,6 +43,44 @@ fn every_builtin_rule_cites_a_reference() {
             r.id
         );
     }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_embedded_rules_are_what_the_strict_yaml_loader_reads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    yaml_files(&root.join("patterns"), &mut files);
+    files.sort();
+    let mut from_yaml = Vec::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(root)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        for raw in parse_file(&rel, &text).unwrap() {
+            from_yaml.push((rel.clone(), raw));
+        }
+    }
+    let embedded: Vec<_> = BUILTIN_RULES
+        .iter()
+        .map(|r| (r.file.to_string(), builtin_syntax(r)))
+        .collect();
+    assert!(embedded.len() > 100);
+    assert_eq!(embedded, from_yaml);
 }
 
 const GOOD_RULE: &str = r#"rules:

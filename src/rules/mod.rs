@@ -233,17 +233,31 @@ fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>, String> {
     builder.build().map(Some).map_err(|e| e.to_string())
 }
 
-/// Loads and compiles every built-in rule (embedded as JSON by `build.rs`).
+/// Compiles every built-in rule (embedded as statics by `build.rs`).
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
-    let mut rules = Vec::new();
-    for (file, json) in builtin::BUILTIN_RULE_FILES {
-        let parsed: RuleFile =
-            serde_json::from_str(json).map_err(|e| RuleError::new(file, e.to_string()))?;
-        for raw in parsed.rules {
-            rules.push(compile(file, raw, false)?);
-        }
+    builtin::BUILTIN_RULES
+        .iter()
+        .map(|rule| compile(rule.file, builtin_syntax(rule), false))
+        .collect()
+}
+
+/// The raw syntax of a built-in rule.
+pub fn builtin_syntax(rule: &builtin::BuiltinRule) -> RuleSyntax {
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
+    RuleSyntax {
+        id: rule.id.into(),
+        title: rule.title.into(),
+        kind: rule.kind,
+        severity: rule.severity,
+        keywords: strings(rule.keywords),
+        pattern: rule.pattern.into(),
+        min_entropy: rule.min_entropy,
+        paths: strings(rule.paths),
+        remediation: rule.remediation.into(),
+        references: strings(rule.references),
+        examples: strings(rule.examples),
+        negative_examples: strings(rule.negative_examples),
     }
-    Ok(rules)
 }
 
 /// Loads and compiles (with full validation) a user rule file.

@@ -10,7 +10,7 @@ pub struct RuleFile {
     pub rules: Vec<RuleSyntax>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSyntax {
     pub id: String,
