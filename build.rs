@@ -2,10 +2,19 @@
 //! rules as Rust statics (`rules::builtin::BUILTIN_RULES`), so start-up parses nothing (the
 //! pre-commit hook runs on every commit). A file that is not valid YAML, or whose rules do not
 //! follow the schema (an unknown key, a value of the wrong type), fails the build, naming the
-//! file; `cargo test` checks that the statics are what the strict YAML loader reads.
+//! file; `cargo test` checks that the statics are what the strict YAML loader reads. It also
+//! builds the keyword automaton of the built-in rules' keywords and writes its tables
+//! (`rules::builtin::BUILTIN_DFA`), which the common case (no user rules with new keywords)
+//! uses instead of building it at every start.
 
 #[path = "src/rules/yaml.rs"]
 mod yaml;
+
+/// The run-time automaton builder itself, so that the tables written here are the ones it
+/// would build (`cargo test` compares them too).
+#[path = "src/rules/automaton.rs"]
+#[allow(dead_code)]
+mod automaton;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -92,6 +101,42 @@ fn rule_expr(rel: &str, rule: &serde_json::Value) -> String {
     out
 }
 
+/// A rule's keywords, lower-cased, each added once in first-seen order: the order in which
+/// `RuleSet::new` numbers them.
+fn add_keywords(rule: &serde_json::Value, keywords: &mut Vec<String>) {
+    let listed = rule.get("keywords").and_then(|k| k.as_array());
+    for keyword in listed.into_iter().flatten().filter_map(|k| k.as_str()) {
+        let keyword = keyword.to_ascii_lowercase();
+        if !keywords.contains(&keyword) {
+            keywords.push(keyword);
+        }
+    }
+}
+
+/// The keywords and the tables of their automaton as statics.
+fn dfa_statics(keywords: &[String]) -> String {
+    let dfa = automaton::KeywordDfa::new(keywords);
+    let parts = dfa.parts();
+    let list = |items: &[u32]| {
+        let items: Vec<String> = items.iter().map(u32::to_string).collect();
+        format!("&[{}]", items.join(","))
+    };
+    let classes: Vec<String> = parts.classes.iter().map(u8::to_string).collect();
+    let names: Vec<String> = keywords.iter().map(|k| format!("{k:?}")).collect();
+    format!(
+        "pub static BUILTIN_KEYWORDS: &[&str] = &[{}];\n\
+         pub static BUILTIN_DFA: Parts<'static> = Parts {{\n    classes: &[{}],\n    \
+         stride: {},\n    trans: {},\n    out_start: {},\n    outs: {},\n    lens: {},\n}};\n",
+        names.join(", "),
+        classes.join(","),
+        parts.stride,
+        list(parts.trans),
+        list(parts.out_start),
+        list(parts.outs),
+        list(parts.lens),
+    )
+}
+
 /// `Type::Variant` for a lower-case name among `names`.
 fn variant(value: &serde_json::Value, names: &[&str], ty: &str) -> Option<String> {
     let name = names.iter().find(|n| Some(**n) == value.as_str())?;
@@ -104,10 +149,12 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let patterns = root.join("patterns");
     println!("cargo:rerun-if-changed=patterns");
+    println!("cargo:rerun-if-changed=src/rules/automaton.rs");
     let mut files = Vec::new();
     collect(&patterns, &mut files);
     files.sort();
     let mut table = String::from("pub static BUILTIN_RULES: &[BuiltinRule] = &[\n");
+    let mut keywords: Vec<String> = Vec::new();
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let rel = file
@@ -126,9 +173,11 @@ fn main() {
             .unwrap_or_else(|| panic!("{rel}: expected one key, `rules`, holding a list"));
         for rule in top {
             table.push_str(&rule_expr(&rel, rule));
+            add_keywords(rule, &mut keywords);
         }
     }
     table.push_str("];\n");
+    table.push_str(&dfa_statics(&keywords));
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
     fs::write(out, table).unwrap();
 }

@@ -3,7 +3,8 @@
 
 use crate::harness::Project;
 use keyward::finding::Kind;
-use keyward::rules::builtin::BUILTIN_RULES;
+use keyward::rules::automaton::KeywordDfa;
+use keyward::rules::builtin::{BUILTIN_DFA, BUILTIN_KEYWORDS, BUILTIN_RULES};
 use keyward::rules::{builtin_rules, builtin_syntax, check::check_rule, parse_file, RuleSet};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,39 @@ fn the_embedded_rules_are_what_the_strict_yaml_loader_reads() {
         .collect();
     assert!(embedded.len() > 100);
     assert_eq!(embedded, from_yaml);
+}
+
+#[test]
+fn the_automaton_built_with_the_binary_is_the_one_built_at_run_time() {
+    let set = RuleSet::new(builtin_rules().unwrap()).unwrap();
+    assert_eq!(set.keywords(), BUILTIN_KEYWORDS);
+    assert_eq!(KeywordDfa::new(set.keywords()).parts(), BUILTIN_DFA);
+    assert_eq!(set.automaton().parts(), BUILTIN_DFA);
+}
+
+/// The built-in rules plus the user rule `yaml`.
+fn with_user_rule(yaml: &str) -> RuleSet {
+    let file = std::env::temp_dir().join(format!("keyward-user-{}.yaml", std::process::id()));
+    std::fs::write(&file, yaml).unwrap();
+    let mut rules = builtin_rules().unwrap();
+    rules.extend(keyward::rules::load_user_file(&file).unwrap());
+    std::fs::remove_file(&file).unwrap();
+    RuleSet::new(rules).unwrap()
+}
+
+#[test]
+fn a_new_keyword_gets_its_own_automaton_and_known_ones_share_the_built_one() {
+    let set = with_user_rule(GOOD_RULE);
+    assert_ne!(set.keywords(), BUILTIN_KEYWORDS);
+    assert_ne!(set.automaton().parts(), BUILTIN_DFA);
+    assert_eq!(
+        set.automaton().parts(),
+        KeywordDfa::new(set.keywords()).parts()
+    );
+
+    let set = with_user_rule(&GOOD_RULE.replace("[acme_]", "[ghp_]"));
+    assert_eq!(set.keywords(), BUILTIN_KEYWORDS);
+    assert_eq!(set.automaton().parts(), BUILTIN_DFA);
 }
 
 const GOOD_RULE: &str = r#"rules:

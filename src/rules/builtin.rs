@@ -1,7 +1,9 @@
 //! The rules of `patterns/**/*.yaml`, embedded at build time as Rust statics (see `build.rs`):
 //! the raw syntax of each rule, with the file it came from, so that loading them is converting,
-//! not parsing.
+//! not parsing; and their keywords (`BUILTIN_KEYWORDS`, lower-cased, in `RuleSet` order) with
+//! the tables of the keyword automaton over them (`BUILTIN_DFA`).
 
+use super::automaton::Parts;
 use crate::finding::{Kind, Severity};
 
 /// One built-in rule as written (the fields of `syntax::RuleSyntax`).

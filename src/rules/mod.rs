@@ -337,10 +337,17 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// The keyword automaton, built on first use (under a millisecond).
+    /// The keyword automaton: the one `build.rs` built when the keywords are the built-in
+    /// rules' (the common case), else built on first use (about half a millisecond).
     pub fn automaton(&self) -> &KeywordDfa {
-        self.automaton
-            .get_or_init(|| KeywordDfa::new(&self.keywords))
+        self.automaton.get_or_init(|| {
+            let builtin = builtin::BUILTIN_KEYWORDS.iter().copied();
+            if self.keywords.iter().map(String::as_str).eq(builtin) {
+                KeywordDfa::from_parts(builtin::BUILTIN_DFA)
+            } else {
+                KeywordDfa::new(&self.keywords)
+            }
+        })
     }
 
     /// The keywords, in automaton pattern id order (lower-case).
