@@ -5,12 +5,13 @@
 pub mod automaton;
 pub mod builtin;
 pub mod check;
+pub mod globs;
 pub mod syntax;
 pub mod yaml;
 
 use crate::finding::{Kind, Severity};
 use automaton::KeywordDfa;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globs::PathGlobs;
 use regex::bytes::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -67,8 +68,8 @@ pub struct Rule {
     pub pattern: String,
     pub min_entropy: Option<f64>,
     pub path_globs: Vec<String>,
-    /// `path_globs` compiled on first use (a glob set compiles regexes: not for start-up).
-    paths: OnceLock<Option<GlobSet>>,
+    /// `path_globs` as a matcher, built on first use (a glob set compiles regexes).
+    paths: OnceLock<Option<PathGlobs>>,
     pub remediation: String,
     pub references: Vec<String>,
     pub examples: Vec<String>,
@@ -100,7 +101,7 @@ impl Rule {
     /// Whether the rule applies to a file at `path` (its `paths` globs, if any).
     pub fn applies_to(&self, path: &str) -> bool {
         let paths = self.paths.get_or_init(|| {
-            compile_globs(&self.path_globs).expect("globs are validated when the rule is loaded")
+            PathGlobs::new(&self.path_globs).expect("globs are validated when the rule is loaded")
         });
         match paths {
             None => true,
@@ -167,8 +168,8 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         return Err(fail("a keyword is empty".into()));
     }
     if validate {
-        compile_globs(&raw.paths).map_err(fail)?;
-    } else if let Some(bad) = raw.paths.iter().find(|g| Glob::new(g).is_err()) {
+        PathGlobs::new(&raw.paths).map_err(fail)?;
+    } else if let Some(bad) = raw.paths.iter().find(|g| !globs::parses(g)) {
         return Err(fail(format!("bad path glob `{bad}`")));
     }
     let multiline = spans_lines(&raw.pattern);
@@ -220,17 +221,6 @@ fn spans_lines(pattern: &str) -> bool {
         i += 1;
     }
     false
-}
-
-fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>, String> {
-    if globs.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = GlobSetBuilder::new();
-    for g in globs {
-        builder.add(Glob::new(g).map_err(|e| format!("bad path glob `{g}`: {e}"))?);
-    }
-    builder.build().map(Some).map_err(|e| e.to_string())
 }
 
 /// Compiles every built-in rule (embedded as statics by `build.rs`).
