@@ -18,3 +18,4 @@ mod sarif;
 mod scan;
 mod staged;
 mod staged_diff;
+mod staged_random;
