@@ -5,7 +5,7 @@ use std::process::ExitCode;
 /// Wipes freed memory while `--known-secrets` values are loaded (see `WipeWhenArmed`).
 #[global_allocator]
 static ALLOCATOR: keyward::launch::harden::WipeWhenArmed =
-    keyward::launch::harden::WipeWhenArmed(std::alloc::System);
+    keyward::launch::harden::WipeWhenArmed(keyward::launch::harden::ZeroOnFree(std::alloc::System));
 
 fn main() -> ExitCode {
     match keyward::app::run() {

@@ -3,7 +3,6 @@
 //! over, and a masked value. The only place in `launch` that writes to stdout.
 
 use super::env::{Plan, Var, WITHHELD};
-use super::names;
 use super::notice::escape;
 use std::io::{self, Write};
 
@@ -91,7 +90,7 @@ fn source(var: &Var) -> String {
 /// `****(24)` for secrets; other values show a short prefix (none below 8 characters).
 pub fn masked(key: &str, var: &Var) -> String {
     let chars = var.value.chars().count();
-    if var.reference.is_some() || names::is_secret_name(key) {
+    if super::secrets::holds_secret(key, var) {
         return format!("****({chars})");
     }
     let shown = match chars {
@@ -136,6 +135,11 @@ mod tests {
             "post…(19)"
         );
         assert_eq!(masked("PORT", &var("8000", None)), "…(4)");
+        // A generated credential under a name that does not say so.
+        assert_eq!(
+            masked("STRIPE", &var("rk_live_0a9b8c7d6e5f4g3h2i1j", None)),
+            "****(28)"
+        );
         let shown = source(&var("x", Some("vault://secret/app#db")));
         assert_eq!(
             shown,

@@ -121,7 +121,7 @@ unsafe impl<Inner: GlobalAlloc> GlobalAlloc for ZeroOnFree<Inner> {
 /// like `ZeroOnFree`. The scanner arms it while it holds `--known-secrets` values (loading
 /// them, and dropping the automaton built from them) and disarms it while blobs stream past,
 /// so a plain scan pays one relaxed load per free.
-pub struct WipeWhenArmed<Inner = System>(pub Inner);
+pub struct WipeWhenArmed<Inner = System>(pub ZeroOnFree<Inner>);
 
 static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -134,7 +134,8 @@ fn armed() -> bool {
     ARMED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-// SAFETY: as for `ZeroOnFree`; when not armed every method forwards unchanged.
+// SAFETY: every method forwards to the `ZeroOnFree` when armed, else to its `Inner`, with the
+// same layouts; a block allocated either way is freed correctly by both.
 unsafe impl<Inner: GlobalAlloc> GlobalAlloc for WipeWhenArmed<Inner> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.0.alloc(layout)
@@ -145,23 +146,17 @@ unsafe impl<Inner: GlobalAlloc> GlobalAlloc for WipeWhenArmed<Inner> {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if armed() {
-            wipe(ptr, layout.size());
+        match armed() {
+            true => self.0.dealloc(ptr, layout),
+            false => self.0 .0.dealloc(ptr, layout),
         }
-        self.0.dealloc(ptr, layout);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if !armed() {
-            return self.0.realloc(ptr, layout, new_size);
+        match armed() {
+            true => self.0.realloc(ptr, layout, new_size),
+            false => self.0 .0.realloc(ptr, layout, new_size),
         }
-        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
-        let new = self.0.alloc(new_layout);
-        if !new.is_null() {
-            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-            self.dealloc(ptr, layout);
-        }
-        new
     }
 }
 
@@ -211,10 +206,10 @@ mod tests {
 
     #[test]
     fn an_armed_scanner_allocator_wipes_like_the_launchers() {
-        let alloc = WipeWhenArmed(Inspecting(AtomicBool::new(false)));
+        let alloc = WipeWhenArmed(ZeroOnFree(Inspecting(AtomicBool::new(false))));
         // Other tests only ever arm it (dropping a known-secrets matcher), never disarm it.
         wipe_frees(true);
-        assert_wipes(&alloc, &alloc.0);
+        assert_wipes(&alloc, &alloc.0 .0);
     }
 
     #[cfg(unix)]

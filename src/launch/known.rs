@@ -8,7 +8,7 @@
 use super::checks::Level;
 use super::env::{self, Origin, Plan};
 use super::vault::VaultFlags;
-use super::{envfile, names, resolve, secrets};
+use super::{envfile, resolve, secrets};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use std::io::Read;
@@ -110,11 +110,8 @@ pub fn select(plan: &Plan) -> KnownValues {
         }
         let value = var.value.as_str();
         let password = secrets::url_password(value);
-        let secret = var.reference.is_some()
-            || names::is_secret_name(name)
-            || password.is_some()
-            || token_like(value);
-        if secret {
+        // A URL with a password is looked for whole too: it is what a settings file holds.
+        if secrets::holds_secret(name, var) || password.is_some() {
             add(&mut known, name, Part::Whole, &var.origin, value);
         }
         if let Some(password) = password {
@@ -136,18 +133,6 @@ fn add(known: &mut KnownValues, name: &str, part: Part, origin: &Origin, value: 
     } else {
         known.values.push(entry);
     }
-}
-
-/// A value that reads like a generated credential whatever its variable is called: 20 or more
-/// characters without spaces, letters and digits mixed, not a URL or a path.
-fn token_like(value: &str) -> bool {
-    value.len() >= 20
-        && !value.contains("://")
-        && !value.starts_with(['/', '.', '~'])
-        && !value.bytes().any(|b| b.is_ascii_whitespace())
-        && value.bytes().any(|b| b.is_ascii_digit())
-        && value.bytes().any(|b| b.is_ascii_alphabetic())
-        && value.bytes().filter(|&b| b == b'.').count() < 2
 }
 
 /// The value's base64 and URL-encoded spellings, as `--mask` hides them.

@@ -1,19 +1,38 @@
-//! Which values `--mask` hides, and in which spellings: values resolved from references and
-//! values of secret-named variables, 6 characters or longer, as written, base64-encoded (at
+//! Which values are secrets (`holds_secret`: what `--mask` hides and `--check-history` looks
+//! for), and in which spellings `--mask` hides them: values resolved from references, values of
+//! secret-named variables and token-like values, 6 characters or longer, as written, base64-encoded (at
 //! each of the three byte alignments, standard and URL-safe alphabets) and URL-encoded, plus the
 //! password of any `scheme://user:password@host` value. Produces byte patterns for `mask`.
 
-use super::env::{Plan, WITHHELD};
+use super::env::{Plan, Var, WITHHELD};
 use super::names;
 
 /// Shorter values would mask common words; they are left alone.
 pub const MIN_LEN: usize = 6;
 
+/// Whether the launcher treats `var` (named `key`) as a secret: a resolved reference, a
+/// secret-named variable, or a value that reads like a generated credential.
+pub fn holds_secret(key: &str, var: &Var) -> bool {
+    var.reference.is_some() || names::is_secret_name(key) || token_like(&var.value)
+}
+
+/// A value that reads like a generated credential whatever its variable is called: 20 or more
+/// characters without spaces, letters and digits mixed, not a URL or a path.
+fn token_like(value: &str) -> bool {
+    value.len() >= 20
+        && !value.contains("://")
+        && !value.starts_with(['/', '.', '~'])
+        && !value.bytes().any(|b| b.is_ascii_whitespace())
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
+        && value.bytes().filter(|&b| b == b'.').count() < 2
+}
+
 /// Every value the program's output must not show.
 pub fn secret_values(plan: &Plan) -> Vec<&str> {
     let mut values = Vec::new();
     for (key, var) in &plan.vars {
-        if var.reference.is_some() || names::is_secret_name(key) {
+        if holds_secret(key, var) {
             values.push(var.value.as_str());
         }
     }

@@ -27,6 +27,14 @@ fn leaky_repo() -> (Project, String) {
     (p, id)
 }
 
+/// A repository whose one commit holds the fake Vault's DB_PASSWORD value in deploy.py.
+fn deployed_vault_value() -> (Project, String) {
+    let p = repo();
+    p.write("deploy.py", format!("PW = '{VAULT_DB_PASSWORD}'\n"));
+    let id = commit_all(&p, "Deploy script");
+    (p, id)
+}
+
 fn run(p: &Project, env: &str, args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let env_file = write(dir.path(), ".env", env);
@@ -100,9 +108,7 @@ fn values_never_committed_start_cleanly_in_production() {
 
 #[test]
 fn a_value_from_vault_is_checked_as_the_program_gets_it() {
-    let p = repo();
-    p.write("deploy.py", format!("PW = '{VAULT_DB_PASSWORD}'\n"));
-    let id = commit_all(&p, "Deploy script");
+    let (p, id) = deployed_vault_value();
     let vault = FakeVault::start();
     let dir = tempfile::tempdir().unwrap();
     let env_file = write(
@@ -175,9 +181,7 @@ fn a_repository_that_cannot_be_checked_is_a_warning_or_a_refusal() {
 
 #[test]
 fn the_scanner_resolves_vault_references_in_known_secrets_files() {
-    let p = repo();
-    p.write("deploy.py", format!("PW = '{VAULT_DB_PASSWORD}'\n"));
-    let id = commit_all(&p, "Deploy script");
+    let (p, id) = deployed_vault_value();
     let vault = FakeVault::start();
     let dir = tempfile::tempdir().unwrap();
     let env_file = write(
