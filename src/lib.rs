@@ -6,22 +6,18 @@
 //! reader (`gitindex`) is shared by both.
 
 pub mod app;
-pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod dates;
 pub mod detect;
-pub mod filter;
+pub mod env;
 pub mod finding;
 pub mod gitindex;
-pub mod gitscan;
-pub mod hook;
-pub mod knowncache;
 pub mod launch;
 pub mod messages;
-pub mod project;
 pub mod report;
 pub mod rules;
+pub mod sanitize;
 pub mod scan;
 pub mod secret;
 pub mod source;

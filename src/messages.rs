@@ -18,7 +18,7 @@ pub fn file_error(path: &str, err: impl std::fmt::Display) {
     let _ = writeln!(
         std::io::stderr().lock(),
         "{}: {}",
-        crate::report::sanitize::escape(path),
+        crate::sanitize::escape(path),
         err
     );
 }

@@ -3,8 +3,8 @@
 //! value checks, inline allow). With the prefilter off every rule runs over the whole buffer;
 //! the two modes must give identical findings (tested).
 
-use super::known::{self, KnownSecrets};
-use super::{allow, entropy, generic, keywords, lines::LineIndex, notebook, placeholder};
+use super::knownsecrets::{self as known, KnownSecrets};
+use super::{allow, entropy, generic, keywords, lineindex::LineIndex, notebook, placeholder};
 use crate::finding::{Finding, Kind};
 use crate::rules::{Rule, RuleSet, Validator};
 use crate::secret::{fingerprint, Secret};

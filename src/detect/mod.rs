@@ -8,9 +8,10 @@ pub mod entropy;
 pub mod generic;
 pub mod hygiene;
 pub mod keywords;
-pub mod known;
-pub mod lines;
+pub mod knownsecrets;
+pub mod lineindex;
 pub mod notebook;
 pub mod placeholder;
+pub mod rulecheck;
 
 pub use engine::{Detector, Scratch};

@@ -6,33 +6,21 @@
 //! `resolve` (`refs` syntax; secret files; `vault` references and `--vault-path`) → `checks` →
 //! `dryrun` | `exec` | `pump` (`mask`, `signals`).
 
-mod checks;
-pub mod cli;
+pub mod args;
+mod check;
 mod dryrun;
-mod env;
-mod envfile;
-mod exec;
-mod gitindex;
-pub mod harden;
-pub mod known;
-mod leaks;
-mod lines;
 mod mask;
-mod names;
 mod notice;
-mod pump;
-mod refs;
-mod resolve;
-mod schema;
-mod secrets;
-#[cfg(unix)]
-mod signals;
-mod vault;
+mod run;
 
+use crate::env::plan::{self, Plan};
+use crate::env::problems::{self as checks, Level, Problem};
+use crate::env::wipe as harden;
+use crate::env::{dotenv as envfile, resolve, sensitive as secrets};
 use anyhow::{bail, Context, Result};
-use checks::{Level, Problem};
-use cli::{Args, Config, Profile};
-use env::Plan;
+use args::{Args, Config, Profile};
+use check::{leaks, schema};
+use run::{exec, pump};
 use std::process::ExitCode;
 
 /// Exit code of the launcher's own failures, refusals included (the `env(1)` convention).
@@ -49,7 +37,7 @@ pub fn parse_args() -> Result<Args, ExitCode> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let process = env::process_env();
+    let process = plan::process_env();
     let config = Config::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
     let core = harden::disable_core_dumps();
     let (plan, problems) = prepare(&config, process)?;

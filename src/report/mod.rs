@@ -5,7 +5,6 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod rules;
-pub mod sanitize;
 pub mod sarif;
 
 use crate::finding::Finding;
@@ -45,7 +44,7 @@ pub struct Summary {
     /// Lines for the human report's footer (e.g. "history is cut: shallow clone").
     pub notes: Vec<String>,
     /// Baseline entries that matched no finding of this run.
-    pub stale_baseline: Vec<crate::baseline::Entry>,
+    pub stale_baseline: Vec<crate::scan::baseline::Entry>,
 }
 
 pub struct ReportOptions {

@@ -4,7 +4,6 @@
 
 pub mod automaton;
 pub mod builtin;
-pub mod check;
 pub mod globs;
 pub mod syntax;
 pub mod yaml;

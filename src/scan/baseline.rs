@@ -217,7 +217,7 @@ pub fn update(findings: &[Finding], up: &Update) -> Result<()> {
                 crate::messages::note(format!(
                     "pruned: {} at {} ({})",
                     e.rule,
-                    crate::report::sanitize::escape(&e.path),
+                    crate::sanitize::escape(&e.path),
                     &e.fingerprint[..16]
                 ));
             }

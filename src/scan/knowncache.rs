@@ -4,7 +4,7 @@
 //! changes or keyward changes. The key is a SHA-256 over the refs, the values' fingerprints and
 //! the version; the file holds that key and findings that name variables, never values.
 
-use crate::detect::known::KnownSecrets;
+use crate::detect::knownsecrets::KnownSecrets;
 use crate::finding::{CommitInfo, Finding, Kind, Severity};
 use crate::secret::{hex, Secret};
 use anyhow::{Context, Result};

@@ -3,12 +3,12 @@
 //! and then the baseline (hide listed fingerprints unless expired; find stale entries). It
 //! neither scans nor prints findings; its notes go to stderr through `messages`.
 
-use crate::baseline::{self, Baseline, Coverage};
 use crate::config::Config;
 use crate::detect::catalog::KNOWN_SECRET;
 use crate::finding::Finding;
 use crate::messages;
 use crate::report::Summary;
+use crate::scan::baseline::{self, Baseline, Coverage};
 use anyhow::{anyhow, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
@@ -58,7 +58,7 @@ impl Loaded {
                     "{}: the entry for {} at {} expired on {}; its finding is reported again",
                     self.path.display(),
                     entry.rule,
-                    crate::report::sanitize::escape(&entry.path),
+                    crate::sanitize::escape(&entry.path),
                     entry.expires.as_deref().unwrap_or_default()
                 ));
             } else {
@@ -204,7 +204,7 @@ fn note_stale(loaded: &Loaded, stale: &[baseline::Entry]) {
         messages::note(format!(
             "  stale: {} at {} ({})",
             e.rule,
-            crate::report::sanitize::escape(&e.path),
+            crate::sanitize::escape(&e.path),
             &e.fingerprint[..16]
         ));
     }

@@ -4,8 +4,8 @@
 //! check yields a `Problem` whose message names files and variables, never values; `mod.rs`
 //! decides, by profile, whether a problem is a warning or a refusal.
 
-use super::env::{Origin, Plan};
-use super::{gitindex, names};
+use super::plan::{Origin, Plan};
+use super::{names, tracked};
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub fn file_problems(path: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
     #[cfg(unix)]
     unix_file_checks(path, FileKind::Env, &mut problems);
-    if let Some(root) = gitindex::tracked_in(path) {
+    if let Some(root) = tracked::tracked_in(path) {
         problems.push(problem(
             Level::Warning,
             format!(

@@ -4,8 +4,8 @@
 //! every variable given its field. What fails or deserves a warning comes back as a `Problem`
 //! naming the variable, where it was set and the reference, never a value.
 
-use super::checks::{self, Level, Problem};
-use super::env::{Origin, Plan};
+use super::plan::{Origin, Plan};
+use super::problems::{self, Level, Problem};
 use super::refs::{self, PathSpec, Reference};
 use super::vault::{Secret, SecretPath, Settings, Vault, VaultError, VaultFlags};
 use std::collections::BTreeMap;
@@ -41,7 +41,7 @@ pub fn resolve_all(plan: &mut Plan, options: &Options) -> Vec<Problem> {
 
 fn resolve_file(plan: &mut Plan, key: &str, path: &std::path::Path, problems: &mut Vec<Problem>) {
     let used_by = format!("{key}, {}", plan.vars[key].origin);
-    problems.extend(checks::secret_file_problems(path, &used_by));
+    problems.extend(problems::secret_file_problems(path, &used_by));
     match read_secret_file(path) {
         Ok(secret) => set(plan, key, secret),
         Err(why) => problems.push(fatal(format!(

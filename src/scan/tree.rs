@@ -203,7 +203,7 @@ fn scan_file(
         }
         Ok(Content::TooLarge(len)) => messages::note(format!(
             "{}: skipped: {len} bytes is over --max-file-size",
-            crate::report::sanitize::escape(rel)
+            crate::sanitize::escape(rel)
         )),
         Err(err) => messages::file_error(rel, err),
     }

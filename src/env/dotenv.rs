@@ -2,7 +2,7 @@
 //! and attaches the line each key came from. Errors name the file and line, never the text of
 //! the entry: dotenvy's own parse error quotes the whole line, value included.
 
-use super::lines;
+use super::declarations;
 use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -47,7 +47,7 @@ pub fn load(path: &Path) -> Result<EnvFile> {
 
 /// Parses env-file `text`; `path` names it in errors and origins (`-` for stdin).
 pub fn parse(path: &Path, text: &str) -> Result<EnvFile> {
-    let lines = lines::last_lines(text);
+    let lines = declarations::last_lines(text);
     let mut entries = Vec::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         let (key, value) = item.map_err(|err| parse_error(path, text, err))?;

@@ -3,8 +3,8 @@
 //! (Unix) and returns the program's exit code, or 128+N when signal N ended it.
 
 use super::exec::{self, StartError};
-use super::harden::CoreLimit;
-use super::mask::Redactor;
+use crate::env::wipe::CoreLimit;
+use crate::launch::mask::Redactor;
 use anyhow::{Context, Result};
 use std::ffi::OsString;
 use std::io::{self, Read, Write};

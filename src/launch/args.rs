@@ -2,8 +2,8 @@
 //! built from them (default `.env`, `KEYWARD_PROFILE`, parsed `--vault-path` arguments) and is
 //! all the rest of `launch` sees.
 
-use super::refs::PathSpec;
-use super::vault::{parse_duration, VaultFlags};
+use crate::env::refs::PathSpec;
+use crate::env::vault::{parse_duration, VaultFlags};
 use anyhow::{bail, Result};
 use clap::{Parser, ValueEnum};
 use std::ffi::OsString;

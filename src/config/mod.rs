@@ -1,14 +1,16 @@
 //! The validated run configuration, built once from the clap structs; nothing below this
 //! module sees clap types.
 
+pub mod project;
+
 use crate::cli::{ColorArg, CommonArgs, FormatArg, SeverityArg};
 use crate::detect::catalog::CODE_CHECKS;
-use crate::detect::known::KnownSecrets;
+use crate::detect::knownsecrets::KnownSecrets;
 use crate::finding::Severity;
-use crate::project::{self, Project};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{self, RuleSet};
 use anyhow::{bail, Result};
+use project::Project;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,19 +90,19 @@ impl Config {
         if self.known_files.is_empty() {
             return Ok(());
         }
-        crate::launch::harden::wipe_frees(true);
-        let built = crate::launch::known::load(&self.known_files).map(|known| {
+        crate::env::wipe::wipe_frees(true);
+        let built = crate::env::knownvalues::load(&self.known_files).map(|known| {
             if !known.too_short.is_empty() {
                 crate::messages::note(format!(
                     "not looking for {} known value(s) shorter than {} characters: {}",
                     known.too_short.len(),
-                    crate::launch::known::MIN_LEN,
+                    crate::env::knownvalues::MIN_LEN,
                     known.too_short.join(", ")
                 ));
             }
             KnownSecrets::new(&known.values, rules.keywords())
         });
-        crate::launch::harden::wipe_frees(false);
+        crate::env::wipe::wipe_frees(false);
         match built? {
             Some(matcher) => self.known = Some(Arc::new(matcher)),
             None => {

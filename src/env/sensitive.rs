@@ -4,8 +4,8 @@
 //! each of the three byte alignments, standard and URL-safe alphabets) and URL-encoded, plus the
 //! password of any `scheme://user:password@host` value. Produces byte patterns for `mask`.
 
-use super::env::{Plan, Var, WITHHELD};
 use super::names;
+use super::plan::{Plan, Var, WITHHELD};
 
 /// Shorter values would mask common words; they are left alone.
 pub const MIN_LEN: usize = 6;

@@ -2,7 +2,7 @@
 //! a comment marks optional, on the same line (`SENTRY_DSN=  # optional`) or on the comment
 //! line right above. Values in the schema are ignored.
 
-use super::lines;
+use crate::env::declarations as lines;
 use anyhow::{Context, Result};
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! `--vault-path` loads are layered in later, under the same precedence (`layer`). It never
 //! mutates the process environment: the result is given to `Command::envs`.
 
-use super::envfile::EnvFile;
+use super::dotenv::EnvFile;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;

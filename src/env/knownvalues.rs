@@ -5,10 +5,10 @@
 //! values. Values shorter than `MIN_LEN` are set aside by name. Nothing here matches or prints;
 //! errors name files, variables and references, never values.
 
-use super::checks::Level;
-use super::env::{self, Origin, Plan};
+use super::plan::{self, Origin, Plan};
+use super::problems::Level;
 use super::vault::VaultFlags;
-use super::{envfile, resolve, secrets};
+use super::{dotenv, resolve, sensitive};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use std::io::Read;
@@ -65,7 +65,7 @@ pub fn load(paths: &[PathBuf]) -> Result<KnownValues> {
     for path in paths {
         files.push(read_env_file(path)?);
     }
-    let mut plan = Plan::new(env::process_env(), &files, true);
+    let mut plan = Plan::new(plan::process_env(), &files, true);
     drop(files);
     // Only the files' values are looked for: a reference in the process environment is not
     // resolved (the environment only says where Vault is and how to log in).
@@ -90,15 +90,15 @@ pub fn load(paths: &[PathBuf]) -> Result<KnownValues> {
     Ok(select(&plan))
 }
 
-fn read_env_file(path: &Path) -> Result<envfile::EnvFile> {
+fn read_env_file(path: &Path) -> Result<dotenv::EnvFile> {
     if path.as_os_str() != "-" {
-        return envfile::load(path);
+        return dotenv::load(path);
     }
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
         .context("failed to read known secrets from standard input (expected env-file text)")?;
-    envfile::parse(Path::new("-"), &text)
+    dotenv::parse(Path::new("-"), &text)
 }
 
 /// The secret values among the variables the launcher sets (see the module comment).
@@ -109,9 +109,9 @@ pub fn select(plan: &Plan) -> KnownValues {
             continue;
         }
         let value = var.value.as_str();
-        let password = secrets::url_password(value);
+        let password = sensitive::url_password(value);
         // A URL with a password is looked for whole too: it is what a settings file holds.
-        if secrets::holds_secret(name, var) || password.is_some() {
+        if sensitive::holds_secret(name, var) || password.is_some() {
             add(&mut known, name, Part::Whole, &var.origin, value);
         }
         if let Some(password) = password {
@@ -137,10 +137,10 @@ fn add(known: &mut KnownValues, name: &str, part: Part, origin: &Origin, value: 
 
 /// The value's base64 and URL-encoded spellings, as `--mask` hides them.
 pub fn encoded_forms(value: &[u8]) -> Vec<Vec<u8>> {
-    secrets::encoded_forms(value)
+    sensitive::encoded_forms(value)
 }
 
-/// The values as env-file text that `envfile::parse` reads back unchanged (for handing them to
+/// The values as env-file text that `dotenv::parse` reads back unchanged (for handing them to
 /// `keyward history --known-secrets -` through a pipe, never through argv). Each value is
 /// single-quoted (taken literally) unless it holds a quote or line break, then double-quoted
 /// with escapes.
@@ -179,7 +179,7 @@ fn quote(value: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launch::envfile::EnvFile;
+    use crate::env::dotenv::EnvFile;
     use std::collections::BTreeMap;
 
     fn plan(pairs: &[(&str, &str)]) -> Plan {
@@ -234,7 +234,7 @@ mod tests {
             })
             .collect();
         let text = to_env_text(&values);
-        let parsed = envfile::parse(Path::new("-"), &text).unwrap();
+        let parsed = dotenv::parse(Path::new("-"), &text).unwrap();
         let got: Vec<&str> = parsed.entries.iter().map(|e| e.value.as_str()).collect();
         assert_eq!(got, nasty);
     }

@@ -9,9 +9,9 @@
 
 use super::catalog;
 use super::keywords;
-use super::lines::LineIndex;
+use super::lineindex::LineIndex;
+use crate::env::knownvalues::KnownValue;
 use crate::finding::{Finding, Kind};
-use crate::launch::known::KnownValue;
 use crate::rules::automaton::KeywordDfa;
 use crate::secret::{fingerprint, Secret};
 use std::collections::HashMap;
@@ -232,7 +232,7 @@ impl Drop for KnownSecrets {
     /// The automaton's tables spell out the values' first bytes: wipe them (and anything
     /// else freed from here on) as they are freed.
     fn drop(&mut self) {
-        crate::launch::harden::wipe_frees(true);
+        crate::env::wipe::wipe_frees(true);
     }
 }
 
@@ -248,7 +248,7 @@ fn forms(value: &[u8]) -> Vec<(Form, Vec<u8>)> {
             }
         }
     }
-    for encoded in crate::launch::known::encoded_forms(value) {
+    for encoded in crate::env::knownvalues::encoded_forms(value) {
         if encoded != value {
             forms.push((Form::Encoded, encoded));
         }
@@ -259,7 +259,7 @@ fn forms(value: &[u8]) -> Vec<(Form, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launch::known::Part;
+    use crate::env::knownvalues::Part;
 
     fn known(name: &str, value: &str) -> KnownValue {
         KnownValue {

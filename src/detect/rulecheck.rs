@@ -2,8 +2,8 @@
 //! real gates, and the match must contain a keyword, so the prefilter can never hide it) and
 //! `negative_examples` (none may).
 
-use super::{validate_pattern, Rule};
 use crate::detect::engine::{passes_gates, MatchContext};
+use crate::rules::{validate_pattern, Rule};
 
 /// Problems with one rule; empty when it is sound.
 pub fn check_rule(rule: &Rule) -> Vec<String> {

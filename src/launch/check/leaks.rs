@@ -6,9 +6,9 @@
 //! variables, commits and paths, never values. Each leak becomes a `Problem`; `mod.rs` decides
 //! by profile whether it refuses the start.
 
-use super::checks::{Level, Problem};
-use super::env::Plan;
-use super::known;
+use crate::env::knownvalues as known;
+use crate::env::plan::Plan;
+use crate::env::problems::{Level, Problem};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;

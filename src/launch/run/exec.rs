@@ -2,8 +2,8 @@
 //! the exit status are the program's own; elsewhere it waits for it. Maps failures to the
 //! `env(1)` exit codes: 127 not found, 126 found but not executable.
 
-use super::env::Plan;
-use super::harden::CoreLimit;
+use crate::env::plan::Plan;
+use crate::env::wipe::CoreLimit;
 use std::ffi::OsString;
 use std::io;
 use std::process::{Command, ExitStatus};
@@ -26,7 +26,7 @@ impl StartError {
     }
 
     pub fn from_io(program: &OsString, err: io::Error) -> StartError {
-        let program = super::notice::escape(&program.to_string_lossy());
+        let program = crate::launch::notice::escape(&program.to_string_lossy());
         match err.kind() {
             io::ErrorKind::NotFound => StartError::NotFound { program },
             _ => StartError::NotExecutable {

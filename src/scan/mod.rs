@@ -1,0 +1,11 @@
+//! Scan drivers: the tree (`tree`), history and the staged change (`git`), the filters applied
+//! to a finished summary (`filter`, `baseline`), the known-secrets result cache (`knowncache`)
+//! and the pre-commit hook (`hook`). Drivers hand bytes from `source` to `detect` and the
+//! finished `Summary` to `report`; they never write to stdout themselves.
+
+pub mod baseline;
+pub mod filter;
+pub mod git;
+pub mod hook;
+pub mod knowncache;
+pub mod tree;
