@@ -9,3 +9,4 @@ pub mod git;
 pub mod hook;
 pub mod knowncache;
 pub mod tree;
+pub mod treefacts;

@@ -2,6 +2,7 @@
 //! findings and counters into a `Summary`, and decides the exit code. It neither matches nor
 //! prints.
 
+use super::treefacts;
 use crate::config::Config;
 use crate::detect::hygiene::{self, Scope};
 use crate::detect::{Detector, Scratch};
@@ -9,7 +10,7 @@ use crate::finding::{sort_findings, Finding};
 use crate::messages;
 use crate::report::Summary;
 use crate::rules::RuleSet;
-use crate::source::{self, tree, treefacts, Content};
+use crate::source::{self, tree, Content};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};

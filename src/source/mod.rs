@@ -9,7 +9,6 @@ pub mod history;
 pub mod staged;
 pub mod stdin;
 pub mod tree;
-pub mod treefacts;
 
 /// How a source reads one file's bytes.
 pub enum Content {
