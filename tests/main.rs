@@ -11,6 +11,7 @@ mod hook;
 mod hygiene;
 mod junit;
 mod known;
+mod layering;
 mod project_config;
 mod rules;
 mod run;

@@ -44,7 +44,7 @@ pub struct Summary {
     /// Lines for the human report's footer (e.g. "history is cut: shallow clone").
     pub notes: Vec<String>,
     /// Baseline entries that matched no finding of this run.
-    pub stale_baseline: Vec<crate::scan::baseline::Entry>,
+    pub stale_baseline: Vec<crate::finding::BaselineEntry>,
 }
 
 pub struct ReportOptions {

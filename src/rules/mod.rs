@@ -8,7 +8,7 @@ pub mod globs;
 pub mod syntax;
 pub mod yaml;
 
-use crate::finding::{Kind, Severity};
+use crate::finding::{Kind, Maker, Severity};
 use automaton::KeywordDfa;
 use globs::PathGlobs;
 use regex::bytes::Regex;
@@ -78,23 +78,41 @@ pub struct Rule {
     pub validator: Validator,
     /// The pattern can span lines (`(?s)` or `\n`): its search window extends past the line.
     pub multiline: bool,
-    regex: OnceLock<Option<Regex>>,
+    regex: OnceLock<Result<Regex, String>>,
 }
 
 impl Rule {
     /// The compiled regex, built on first use so that start-up stays cheap. Patterns are
     /// validated when loaded (user rules) or by the test suite (built-in rules); one that still
-    /// fails is reported once (the run ends with exit 2) and the rule matches nothing.
+    /// fails matches nothing, and `RuleSet::regex_errors` names it for the scan to report
+    /// (detection never prints).
     pub fn regex(&self) -> Option<&Regex> {
         self.regex
-            .get_or_init(|| match build_regex(&self.pattern) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    crate::messages::file_error(&self.source, format!("rule `{}`: {e}", self.id));
-                    None
-                }
-            })
+            .get_or_init(|| build_regex(&self.pattern).map_err(|e| e.to_string()))
             .as_ref()
+            .ok()
+    }
+
+    /// The error of a regex that failed to compile on first use.
+    fn regex_error(&self) -> Option<RuleError> {
+        match self.regex.get() {
+            Some(Err(e)) => Some(RuleError::new(
+                &self.source,
+                format!("rule `{}`: {e}", self.id),
+            )),
+            _ => None,
+        }
+    }
+
+    /// What its findings say about it.
+    pub fn maker(&self) -> Maker<'_> {
+        Maker {
+            id: &self.id,
+            title: &self.title,
+            kind: self.kind,
+            severity: self.severity,
+            remediation: &self.remediation,
+        }
     }
 
     /// Whether the rule applies to a file at `path` (its `paths` globs, if any).
@@ -352,6 +370,11 @@ impl RuleSet {
     /// The length of the longest keyword, in bytes.
     pub fn longest_keyword(&self) -> usize {
         self.longest_keyword
+    }
+
+    /// The rules whose regex failed to compile when a scan first used it.
+    pub fn regex_errors(&self) -> Vec<RuleError> {
+        self.rules.iter().filter_map(Rule::regex_error).collect()
     }
 
     /// Rules without keywords: they run on every file.

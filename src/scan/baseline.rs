@@ -2,7 +2,7 @@
 //! never a secret value: fingerprint, rule, path, commit id), building one from a scan's
 //! findings, pruning, and entry expiry. Hiding findings is `filter`'s job.
 
-use crate::finding::Finding;
+use crate::finding::{BaselineEntry, Finding};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -18,33 +18,7 @@ pub const DEFAULT_FILE: &str = ".keyward-baseline.json";
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
     pub version: u32,
-    pub entries: Vec<Entry>,
-}
-
-/// One accepted finding. Matching is by `fingerprint` only; `rule` and `path` are there for
-/// the people reading the file (a moved secret keeps matching).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entry {
-    pub fingerprint: String,
-    pub rule: String,
-    pub path: String,
-    /// History mode: the commit that introduced the finding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-    /// Why it was accepted (written by people; kept when the baseline is regenerated).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// `YYYY-MM-DD`: the entry hides its finding up to and including this day (UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-}
-
-impl Entry {
-    /// Whether the entry has expired by `today` (`YYYY-MM-DD`).
-    pub fn is_expired(&self, today: &str) -> bool {
-        self.expires.as_deref().is_some_and(|d| d < today)
-    }
+    pub entries: Vec<BaselineEntry>,
 }
 
 /// Reads and checks a baseline file; every error names the file.
@@ -66,7 +40,7 @@ pub fn read(path: &Path) -> Result<Baseline> {
     Ok(baseline)
 }
 
-fn check_entry(entry: &Entry) -> Result<()> {
+fn check_entry(entry: &BaselineEntry) -> Result<()> {
     let fp = &entry.fingerprint;
     if fp.len() != 64 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
         bail!("fingerprint `{fp}` is not 64 hex digits");
@@ -112,7 +86,7 @@ pub fn write(path: &Path, baseline: &Baseline) -> Result<()> {
 /// One entry per fingerprint (the first finding in report order names rule, path and commit).
 /// `reason` and `expires` carry over from `previous` for fingerprints that are still found.
 pub fn from_findings(findings: &[Finding], previous: Option<&Baseline>) -> Baseline {
-    let old: HashMap<&str, &Entry> = previous
+    let old: HashMap<&str, &BaselineEntry> = previous
         .map(|b| {
             b.entries
                 .iter()
@@ -127,7 +101,7 @@ pub fn from_findings(findings: &[Finding], previous: Option<&Baseline>) -> Basel
             continue;
         }
         let kept = old.get(f.fingerprint.as_str());
-        entries.push(Entry {
+        entries.push(BaselineEntry {
             fingerprint: f.fingerprint.clone(),
             rule: f.rule.clone(),
             path: f.path.clone(),
@@ -162,7 +136,7 @@ pub enum Coverage {
 
 impl Coverage {
     /// Whether a scan with this coverage can tell that `entry` matches nothing any more.
-    pub fn judges(self, entry: &Entry) -> bool {
+    pub fn judges(self, entry: &BaselineEntry) -> bool {
         match self {
             Coverage::Partial => false,
             Coverage::Tree => entry.commit.is_none(),
@@ -177,9 +151,10 @@ pub fn prune(
     baseline: &Baseline,
     found: &HashSet<&str>,
     coverage: Coverage,
-) -> (Baseline, Vec<Entry>) {
-    let (kept, stale): (Vec<Entry>, Vec<Entry>) = (baseline.entries.iter().cloned())
-        .partition(|e| !coverage.judges(e) || found.contains(e.fingerprint.as_str()));
+) -> (Baseline, Vec<BaselineEntry>) {
+    let (kept, stale): (Vec<BaselineEntry>, Vec<BaselineEntry>) =
+        (baseline.entries.iter().cloned())
+            .partition(|e| !coverage.judges(e) || found.contains(e.fingerprint.as_str()));
     let kept = Baseline {
         version: baseline.version,
         entries: kept,
@@ -259,7 +234,7 @@ mod tests {
         ] {
             assert!(!is_date(bad), "{bad}");
         }
-        let mut e = Entry {
+        let mut e = BaselineEntry {
             fingerprint: "0".repeat(64),
             rule: "r".into(),
             path: "p".into(),

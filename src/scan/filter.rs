@@ -190,7 +190,7 @@ impl Filters {
     }
 }
 
-fn note_stale(loaded: &Loaded, stale: &[baseline::Entry]) {
+fn note_stale(loaded: &Loaded, stale: &[crate::finding::BaselineEntry]) {
     if stale.is_empty() {
         return;
     }

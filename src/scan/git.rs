@@ -59,7 +59,7 @@ pub fn history(
     summary.stats.commits = plan.commits.len() as u64;
     summary.stats.blobs = run.blobs.into_inner();
     summary.stats.bytes = run.bytes.into_inner();
-    scan::finish(&mut summary, started);
+    scan::finish(&mut summary, rules, started);
     Ok(summary)
 }
 
@@ -271,7 +271,7 @@ pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary
     for f in &mut summary.findings {
         f.commit = Some(commit.clone());
     }
-    scan::finish(&mut summary, started);
+    scan::finish(&mut summary, rules, started);
     // The process ends right after the report: unmapping libgit2's pack windows one by one
     // would cost the pre-commit hook half a millisecond that the kernel does for free.
     std::mem::forget(repo);

@@ -140,7 +140,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
     };
     summary.stats.files = counters.files.into_inner();
     summary.stats.bytes = counters.bytes.into_inner();
-    finish(&mut summary, started);
+    finish(&mut summary, rules, started);
     summary
 }
 
@@ -224,8 +224,12 @@ fn scan_stdin(detector: &Detector, found: &Mutex<Vec<Finding>>, counters: &Count
     }
 }
 
-/// Sorts findings into report order and fills the timing and error counters.
-pub fn finish(summary: &mut Summary, started: Instant) {
+/// Sorts the findings, reports the rules whose regex failed (each counts as an error), and
+/// records the counters.
+pub fn finish(summary: &mut Summary, rules: &RuleSet, started: Instant) {
+    for err in rules.regex_errors() {
+        messages::file_error(&err.file, &err.message);
+    }
     sort_findings(&mut summary.findings);
     summary.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     summary.stats.errors = messages::error_count();

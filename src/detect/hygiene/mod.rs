@@ -68,7 +68,7 @@ pub fn refine(path: &str, data: &[u8], findings: &mut Vec<Finding>, scope: Scope
 /// Moves a finding to `path` (a multi-root scan prefixes its root), keeping its fingerprint
 /// consistent with the new path.
 pub fn relocate(finding: &mut Finding, path: String) {
-    finding.fingerprint = crate::detect::engine::finding_fingerprint(
+    finding.fingerprint = crate::finding::finding_fingerprint(
         &finding.rule,
         finding.kind,
         &path,
