@@ -20,4 +20,5 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod secret;
+pub mod severity;
 pub mod source;

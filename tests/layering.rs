@@ -15,7 +15,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("secret", &[]),
     ("sanitize", &[]),
     ("gitindex", &[]),
-    ("finding", &["secret"]),
+    ("severity", &[]),
+    ("finding", &["secret", "severity"]),
     ("messages", &["sanitize"]),
     // Shared by both binaries: env files, references, Vault, which values are secrets.
     ("env", &["gitindex", "sanitize", "secret"]),

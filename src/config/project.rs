@@ -4,7 +4,7 @@
 //! (`filter` does) and does not build the rule set (`config` does, with this file's rules).
 
 use crate::finding::Severity;
-use crate::rules::syntax::RuleSyntax;
+use crate::rules::schema::RuleSyntax;
 use crate::rules::{self, Rule, RuleError};
 use anyhow::{Context, Result};
 use serde::Deserialize;

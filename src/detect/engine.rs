@@ -272,9 +272,9 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
         return false;
     }
     match rule.validator {
-        Validator::None => true,
-        Validator::GenericValue => generic::plausible(ctx.key, ctx.quoted, value, path),
-        Validator::UrlPassword => generic::url_password_plausible(value, ctx.tail),
+        None => true,
+        Some(Validator::GenericValue) => generic::plausible(ctx.key, ctx.quoted, value, path),
+        Some(Validator::UrlPassword) => generic::url_password_plausible(value, ctx.tail),
     }
 }
 

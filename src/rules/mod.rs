@@ -1,20 +1,21 @@
-//! Rules: raw syntax (`syntax`, serde) → compiled `Rule` → `RuleSet` (one keyword automaton
+//! Rules: raw syntax (`schema`, serde) → compiled `Rule` → `RuleSet` (one keyword automaton
 //! for all rules, regexes compiled on first use). Loading is strict: every problem is an error
 //! naming the file. This module never reads the files being scanned.
 
 pub mod automaton;
 pub mod builtin;
 pub mod globs;
-pub mod syntax;
+pub mod schema;
 pub mod yaml;
 
 use crate::finding::{Kind, Maker, Severity};
 use automaton::KeywordDfa;
 use globs::PathGlobs;
 use regex::bytes::Regex;
+pub use schema::Validator;
+use schema::{RuleFile, RuleSyntax};
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use syntax::{RuleFile, RuleSyntax};
 
 /// A rule file or rule that cannot be loaded, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -46,17 +47,6 @@ impl RuleError {
     }
 }
 
-/// Extra code-level checks a match must pass after the regex, for rules whose precision needs
-/// more than a regex and an entropy bound (the generic assignment detector).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Validator {
-    None,
-    /// Secret-named assignment: the value must look like a real credential.
-    GenericValue,
-    /// Password in a URL: a weak one for a local or documentation host is a dev default.
-    UrlPassword,
-}
-
 #[derive(Debug)]
 pub struct Rule {
     pub id: String,
@@ -75,7 +65,8 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// The file the rule came from (`patterns/…` or a user file).
     pub source: String,
-    pub validator: Validator,
+    /// The check after the regex (`validate:`).
+    pub validator: Option<Validator>,
     /// The pattern can span lines (`(?s)` or `\n`): its search window extends past the line.
     pub multiline: bool,
     regex: OnceLock<Result<Regex, String>>,
@@ -136,7 +127,7 @@ impl Rule {
     /// Whether the rule is one of the generic (provider-less) detectors, which give way to a
     /// provider rule that matched the same value.
     pub fn is_generic(&self) -> bool {
-        self.validator == Validator::GenericValue
+        self.validator == Some(Validator::GenericValue)
     }
 }
 
@@ -190,13 +181,6 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         return Err(fail(format!("bad path glob `{bad}`")));
     }
     let multiline = spans_lines(&raw.pattern);
-    let validator = if raw.id.starts_with("generic-") && file.starts_with("patterns/") {
-        Validator::GenericValue
-    } else if file.starts_with("patterns/databases/") {
-        Validator::UrlPassword
-    } else {
-        Validator::None
-    };
     Ok(Rule {
         id: raw.id,
         title: raw.title,
@@ -212,7 +196,7 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         examples: raw.examples,
         negative_examples: raw.negative_examples,
         source: file.to_string(),
-        validator,
+        validator: raw.validate,
         multiline,
         regex: OnceLock::new(),
     })
@@ -250,21 +234,7 @@ pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
 
 /// The raw syntax of a built-in rule.
 pub fn builtin_syntax(rule: &builtin::BuiltinRule) -> RuleSyntax {
-    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
-    RuleSyntax {
-        id: rule.id.into(),
-        title: rule.title.into(),
-        kind: rule.kind,
-        severity: rule.severity,
-        keywords: strings(rule.keywords),
-        pattern: rule.pattern.into(),
-        min_entropy: rule.min_entropy,
-        paths: strings(rule.paths),
-        remediation: rule.remediation.into(),
-        references: strings(rule.references),
-        examples: strings(rule.examples),
-        negative_examples: strings(rule.negative_examples),
-    }
+    rule.syntax()
 }
 
 /// Loads and compiles (with full validation) a user rule file.
