@@ -132,11 +132,7 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
 /// `.keyward.yaml` applied, the rule set, and the filters (allowlist, baseline) to apply to
 /// the finished summary before the report.
 fn prepare(common: &CommonArgs, scanned: &Path) -> Result<(Config, rules::RuleSet, Filters)> {
-    let mut cfg = Config::from_args(common)?;
-    messages::set_quiet(cfg.quiet);
-    cfg.load_project(scanned)?;
-    let rules = cfg.rule_set()?;
-    cfg.load_known_secrets(&rules)?;
+    let (cfg, rules) = Config::build(common, scanned)?;
     let filters = Filters::new(&cfg)?;
     Ok((cfg, rules, filters))
 }

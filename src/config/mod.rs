@@ -6,7 +6,9 @@ pub mod project;
 use crate::cli::{ColorArg, CommonArgs, FormatArg, SeverityArg};
 use crate::detect::catalog::CODE_CHECKS;
 use crate::detect::knownsecrets::KnownSecrets;
+use crate::env::{knownvalues, wipe};
 use crate::finding::Severity;
+use crate::messages;
 use crate::report::{Format, ReportOptions};
 use crate::rules::{self, RuleSet};
 use anyhow::{bail, Result};
@@ -15,26 +17,26 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The configuration of one scanning command: the command line with `.keyward.yaml` applied
+/// and the `--known-secrets` matcher. Built and validated once (`Config::build`); immutable
+/// after that.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub format: Format,
     pub output: Option<PathBuf>,
-    pub config_file: Option<PathBuf>,
     pub baseline: Option<PathBuf>,
     pub show_secrets: bool,
+    /// `--fail-on`, else `fail_on` in `.keyward.yaml`, else low.
     pub fail_on: Severity,
-    /// `--fail-on` was given: it wins over `fail_on` in `.keyward.yaml`.
-    pub fail_on_given: bool,
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
     pub threads: usize,
     pub max_file_size: u64,
-    pub rule_files: Vec<PathBuf>,
     pub prefilter: bool,
-    /// `.keyward.yaml` (empty until `load_project`).
+    /// `.keyward.yaml` (or `--config FILE`) and where the scan sits in its repository.
     pub project: Project,
-    /// `--known-secrets` files (loaded by `load_known_secrets`).
+    /// The files the known secrets came from (`--known-secrets`, else the project's).
     pub known_files: Vec<PathBuf>,
     pub known: Option<Arc<KnownSecrets>>,
     /// `--known-secrets-only`: every other finding is dropped.
@@ -42,85 +44,43 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_args(args: &CommonArgs) -> Result<Self> {
-        let format = match args.format {
-            FormatArg::Human => Format::Human,
-            FormatArg::Json => Format::Json,
-            FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Sarif => Format::Sarif,
-            FormatArg::Junit => Format::Junit,
-        };
+    /// Builds the configuration of a scan of `scanned`, and its rule set, in one place and in
+    /// this order: the command line is validated, the project configuration found, the rule
+    /// set built (built-in, `--rules` files, the project's), and the known secrets loaded.
+    pub fn build(args: &CommonArgs, scanned: &Path) -> Result<(Config, RuleSet)> {
         let threads = match args.threads {
             Some(0) => bail!("--threads must be at least 1"),
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        Ok(Config {
-            format,
+        messages::set_quiet(args.quiet);
+        let project = project::load(args.config.as_deref(), scanned)?;
+        let rules = build_rule_set(&args.rules, &project)?;
+        let known_files = known_secret_files(&args.known_secrets, &project);
+        let known = load_known_secrets(&known_files, &rules)?;
+        let fail_on = match (args.fail_on, project.settings.fail_on) {
+            (Some(given), _) => severity(given),
+            (None, Some(level)) => level,
+            (None, None) => Severity::Low,
+        };
+        let config = Config {
+            format: format(args.format),
             output: args.output.clone(),
-            config_file: args.config.clone(),
             baseline: args.baseline.clone(),
             show_secrets: args.show_secrets,
-            fail_on: args.fail_on.map_or(Severity::Low, severity),
-            fail_on_given: args.fail_on.is_some(),
+            fail_on,
             color: use_color(args.color, args.output.is_some()),
             quiet: args.quiet,
             verbose: args.verbose,
             threads,
             max_file_size: args.max_file_size,
-            rule_files: args.rules.clone(),
             prefilter: !args.no_prefilter,
-            project: Project::default(),
-            known_files: args.known_secrets.clone(),
-            known: None,
+            project,
+            known_files,
+            known,
             known_only: args.known_secrets_only,
-        })
-    }
-
-    /// Reads the `--known-secrets` values (resolving references) and builds their matcher.
-    /// Memory freed meanwhile is wiped, as is the matcher's when it is dropped.
-    pub fn load_known_secrets(&mut self, rules: &RuleSet) -> Result<()> {
-        if self.known_files.is_empty() {
-            let (files, note) = self.project.known_secret_files();
-            if let Some(note) = note {
-                crate::messages::note(note);
-            }
-            self.known_files = files;
-        }
-        if self.known_files.is_empty() {
-            return Ok(());
-        }
-        crate::env::wipe::wipe_frees(true);
-        let built = crate::env::knownvalues::load(&self.known_files).map(|known| {
-            if !known.too_short.is_empty() {
-                crate::messages::note(format!(
-                    "not looking for {} known value(s) shorter than {} characters: {}",
-                    known.too_short.len(),
-                    crate::env::knownvalues::MIN_LEN,
-                    known.too_short.join(", ")
-                ));
-            }
-            KnownSecrets::new(&known.values, rules.keywords())
-        });
-        crate::env::wipe::wipe_frees(false);
-        match built? {
-            Some(matcher) => self.known = Some(Arc::new(matcher)),
-            None => {
-                crate::messages::note("the --known-secrets files hold no secret values to look for")
-            }
-        }
-        Ok(())
-    }
-
-    /// Loads the project configuration for a scan of `scanned` (`--config FILE`, or
-    /// `.keyward.yaml` at its repository root); its `fail_on` applies unless `--fail-on` was
-    /// given.
-    pub fn load_project(&mut self, scanned: &Path) -> Result<()> {
-        self.project = project::load(self.config_file.as_deref(), scanned)?;
-        if let (false, Some(level)) = (self.fail_on_given, self.project.settings.fail_on) {
-            self.fail_on = level;
-        }
-        Ok(())
+        };
+        Ok((config, rules))
     }
 
     pub fn report_options(&self) -> ReportOptions {
@@ -133,12 +93,45 @@ impl Config {
             verbose: self.verbose,
         }
     }
+}
 
-    /// The built-in rules plus the user's rule files and the project's rules, less the ids
-    /// the project disables.
-    pub fn rule_set(&self) -> Result<RuleSet> {
-        Ok(build_rule_set(&self.rule_files, &self.project)?)
+/// `--known-secrets` files, else the project's `known_secrets` that exist (with a note for
+/// those that do not).
+fn known_secret_files(given: &[PathBuf], project: &Project) -> Vec<PathBuf> {
+    if !given.is_empty() {
+        return given.to_vec();
     }
+    let (files, note) = project.known_secret_files();
+    if let Some(note) = note {
+        messages::note(note);
+    }
+    files
+}
+
+/// Reads the known values (resolving references) and builds their matcher. Memory freed
+/// meanwhile is wiped, as is the matcher's when it is dropped.
+fn load_known_secrets(files: &[PathBuf], rules: &RuleSet) -> Result<Option<Arc<KnownSecrets>>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    wipe::wipe_frees(true);
+    let built = knownvalues::load(files).map(|known| {
+        if !known.too_short.is_empty() {
+            messages::note(format!(
+                "not looking for {} known value(s) shorter than {} characters: {}",
+                known.too_short.len(),
+                knownvalues::MIN_LEN,
+                known.too_short.join(", ")
+            ));
+        }
+        KnownSecrets::new(&known.values, rules.keywords())
+    });
+    wipe::wipe_frees(false);
+    let matcher = built?;
+    if matcher.is_none() {
+        messages::note("the --known-secrets files hold no secret values to look for");
+    }
+    Ok(matcher.map(Arc::new))
 }
 
 pub fn load_rule_set(extra: &[PathBuf]) -> std::result::Result<RuleSet, rules::RuleError> {
@@ -161,6 +154,16 @@ pub fn build_rule_set(
     })?;
     all.retain(|r| !project.settings.disable.contains(&r.id));
     RuleSet::new(all)
+}
+
+fn format(arg: FormatArg) -> Format {
+    match arg {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Junit => Format::Junit,
+    }
 }
 
 fn severity(s: SeverityArg) -> Severity {
