@@ -7,6 +7,9 @@
 //! (`rules::builtin::BUILTIN_DFA`), which the common case (no user rules with new keywords)
 //! uses instead of building it at every start.
 
+// Cargo reads its instructions from a build script's stdout.
+#![allow(clippy::disallowed_macros)]
+
 #[path = "src/rules/yaml.rs"]
 mod yaml;
 
@@ -51,7 +54,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `RuleSet::new` numbers them.
 fn add_keywords(rule: &schema::RuleSyntax, keywords: &mut Vec<String>) {
     for keyword in &rule.keywords {
-        let keyword = keyword.to_ascii_lowercase();
+        let keyword = schema::normalize_keyword(keyword);
         if !keywords.contains(&keyword) {
             keywords.push(keyword);
         }

@@ -3,6 +3,7 @@
 //! `negative_examples` (none may).
 
 use crate::detect::engine::{passes_gates, MatchContext};
+use crate::rules::schema::normalize_keyword;
 use crate::rules::{validate_pattern, Rule};
 
 /// Problems with one rule; empty when it is sound.
@@ -71,7 +72,7 @@ fn contains_keyword(rule: &Rule, matched: &[u8]) -> bool {
     }
     let lower = matched.to_ascii_lowercase();
     rule.keywords.iter().any(|k| {
-        let k = k.to_ascii_lowercase();
+        let k = normalize_keyword(k);
         lower.windows(k.len()).any(|w| w == k.as_bytes())
     })
 }

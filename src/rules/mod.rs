@@ -281,7 +281,7 @@ impl RuleSet {
                 keywordless.push(i as u32);
             }
             for kw in &rule.keywords {
-                let key = kw.to_ascii_lowercase();
+                let key = schema::normalize_keyword(kw);
                 let slot = *index.entry(key.clone()).or_insert_with(|| {
                     keywords.push(key);
                     keyword_rules.push(Vec::new());

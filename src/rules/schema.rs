@@ -28,6 +28,12 @@ pub enum Validator {
     UrlPassword,
 }
 
+/// A keyword as the automaton matches it (ASCII case-insensitively): lower-cased. `RuleSet`
+/// and `build.rs` number keywords in this form, first seen first; `rules check` compares in it.
+pub fn normalize_keyword(keyword: &str) -> String {
+    keyword.to_ascii_lowercase()
+}
+
 /// A field of the schema: its embedded (static) form, how that becomes the owned form, and
 /// how `build.rs` writes it as a Rust expression.
 pub trait Field: Sized {
