@@ -6,19 +6,19 @@
 //! reader (`gitindex`) is shared by both.
 
 pub mod app;
-pub mod cli;
-pub mod config;
-pub mod dates;
+pub(crate) mod cli;
+pub(crate) mod config;
+pub(crate) mod dates;
 pub mod detect;
 pub mod env;
 pub mod finding;
 pub mod gitindex;
 pub mod launch;
 pub mod messages;
-pub mod report;
+pub(crate) mod report;
 pub mod rules;
-pub mod sanitize;
-pub mod scan;
+pub(crate) mod sanitize;
+pub(crate) mod scan;
 pub mod secret;
-pub mod severity;
+pub(crate) mod severity;
 pub mod source;

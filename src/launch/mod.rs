@@ -6,7 +6,7 @@
 //! `resolve` (`refs` syntax; secret files; `vault` references and `--vault-path`) → `checks` →
 //! `dryrun` | `exec` | `pump` (`mask`, `signals`).
 
-pub mod args;
+pub(crate) mod args;
 mod check;
 mod dryrun;
 mod mask;

@@ -92,7 +92,6 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
     let opts = tree::TreeOptions {
         no_ignore,
         threads: cfg.threads,
-        max_file_size: cfg.max_file_size,
     };
     let prefix_roots = paths.len() > 1;
     for root in paths {

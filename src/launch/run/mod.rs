@@ -1,7 +1,7 @@
 //! Starting the program: `exec` replaces the launcher, `pump` runs it with masked output,
 //! `signals` forwards signals to it.
 
-pub mod exec;
-pub mod pump;
+pub(crate) mod exec;
+pub(crate) mod pump;
 #[cfg(unix)]
-pub mod signals;
+pub(crate) mod signals;
