@@ -1,10 +1,12 @@
 //! The launcher behind `keyward-run`: loads env files and secret references, checks them, and
-//! starts the program with them. It uses none of the scanner's rules, sources, detectors or
-//! reports, so the binary stays small and starts fast.
+//! starts the program with them. Only `keyward-run` uses it. It uses none of the scanner's
+//! rules, sources, detectors or reports (the shared `env` module holds what both binaries
+//! need), so the binary stays small and starts fast.
 //!
-//! Flow: `cli` → `Config` → `harden` → `envfile` (+ `checks` per file) → `env::Plan` →
-//! `resolve` (`refs` syntax; secret files; `vault` references and `--vault-path`) → `checks` →
-//! `dryrun` | `exec` | `pump` (`mask`, `signals`).
+//! Flow: `args` → `LaunchConfig` → `env::wipe` (core dumps off) → `env::dotenv` (+
+//! `env::problems` per file) → `env::plan::Plan` → `env::resolve` (`refs` syntax; secret files;
+//! `vault` references and `--vault-path`) → `env::problems`, `check` (`schema`, `leaks`) →
+//! `dryrun` | `run` (`exec`, or `pump` with `mask` and `signals`).
 
 pub(crate) mod args;
 mod check;
@@ -18,7 +20,7 @@ use crate::env::problems::{self as checks, Level, Problem};
 use crate::env::wipe as harden;
 use crate::env::{dotenv as envfile, resolve, sensitive as secrets};
 use anyhow::{bail, Context, Result};
-use args::{Args, Config, Profile};
+use args::{Args, LaunchConfig, Profile};
 use check::{leaks, schema};
 use run::{exec, pump};
 use std::process::ExitCode;
@@ -38,7 +40,7 @@ pub fn parse_args() -> Result<Args, ExitCode> {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let process = plan::process_env();
-    let config = Config::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
+    let config = LaunchConfig::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
     let core = harden::disable_core_dumps();
     let (plan, problems) = prepare(&config, process)?;
     let refused = report(&problems, config.profile);
@@ -59,7 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Loads, merges, resolves and checks: everything short of starting the program.
 fn prepare(
-    config: &Config,
+    config: &LaunchConfig,
     process: std::collections::BTreeMap<String, String>,
 ) -> Result<(Plan, Vec<Problem>)> {
     let mut problems = Vec::new();
@@ -111,7 +113,7 @@ fn report(problems: &[Problem], profile: Profile) -> bool {
     refused
 }
 
-fn start(config: &Config, plan: Plan, core: &harden::CoreLimit) -> Result<ExitCode> {
+fn start(config: &LaunchConfig, plan: Plan, core: &harden::CoreLimit) -> Result<ExitCode> {
     let program = &config.command[0];
     let command = exec::command(&config.command, &plan);
     if !config.mask {

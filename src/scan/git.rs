@@ -15,7 +15,7 @@ use crate::sanitize::escape;
 use crate::scan::tree as scan;
 use crate::source::git::{commit_info, open_repo, rfc3339};
 use crate::source::gitpack::Layout;
-use crate::source::history::{self, Plan, Selection};
+use crate::source::history::{self, HistoryPlan, Selection};
 use crate::source::staged::{self, Added, StagedFile};
 use crate::source::{gitblob, looks_binary, Content};
 use anyhow::{Context, Result};
@@ -70,7 +70,7 @@ fn walk(
     repo_path: &Path,
     sel: &Selection,
     summary: &mut Summary,
-) -> Result<Plan> {
+) -> Result<HistoryPlan> {
     if repo.is_shallow() {
         add_note(summary, "history is cut: this is a shallow clone, so commits before its boundary were not scanned (`git fetch --unshallow` fetches them)".into());
     }
@@ -144,7 +144,7 @@ impl Run {
 
 /// Reads and scans every blob of `plan` on the current pool; `dirs` are the git and common
 /// directories.
-fn scan_plan(dirs: (&Path, &Path), plan: &Plan, detector: &Detector, cfg: &Config) -> Run {
+fn scan_plan(dirs: (&Path, &Path), plan: &HistoryPlan, detector: &Detector, cfg: &Config) -> Run {
     let oids: Vec<git2::Oid> = plan.blobs.iter().map(|b| b.oid).collect();
     let layout = Layout::read(dirs.1, &oids);
     let run = Run::default();
@@ -214,7 +214,11 @@ fn scan_one(
 
 /// Keeps, for each (path, rule, fingerprint), the findings of the earliest blob that has it
 /// (blobs are numbered in commit order), and attaches that blob's commit.
-fn attribute(repo: &Repository, plan: &Plan, found: Vec<(u32, Vec<Finding>)>) -> Vec<Finding> {
+fn attribute(
+    repo: &Repository,
+    plan: &HistoryPlan,
+    found: Vec<(u32, Vec<Finding>)>,
+) -> Vec<Finding> {
     let mut first: HashMap<(String, String, String), u32> = HashMap::new();
     for (blob, findings) in &found {
         for f in findings {
