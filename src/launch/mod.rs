@@ -17,11 +17,11 @@ mod run;
 
 use crate::env::plan::{self, Plan};
 use crate::env::problems::{self as checks, Level, Problem};
-use crate::env::wipe as harden;
 use crate::env::{dotenv as envfile, resolve, sensitive as secrets};
 use anyhow::{bail, Context, Result};
 use args::{Args, LaunchConfig, Profile};
 use check::{leaks, schema};
+use run::coredump::{self, CoreLimit};
 use run::{exec, pump};
 use std::process::ExitCode;
 
@@ -41,7 +41,7 @@ pub fn parse_args() -> Result<Args, ExitCode> {
 pub fn run(args: Args) -> Result<ExitCode> {
     let process = plan::process_env();
     let config = LaunchConfig::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
-    let core = harden::disable_core_dumps();
+    let core = coredump::disable_core_dumps();
     let (plan, problems) = prepare(&config, process)?;
     let refused = report(&problems, config.profile);
     if config.dry_run {
@@ -113,14 +113,14 @@ fn report(problems: &[Problem], profile: Profile) -> bool {
     refused
 }
 
-fn start(config: &LaunchConfig, plan: Plan, core: &harden::CoreLimit) -> Result<ExitCode> {
+fn start(config: &LaunchConfig, plan: Plan, core: &CoreLimit) -> Result<ExitCode> {
     let program = &config.command[0];
     let command = exec::command(&config.command, &plan);
     if !config.mask {
         return Err(exec::exec(command, program, core).into());
     }
     let patterns = secrets::patterns(&secrets::secret_values(&plan));
-    // The plan's buffers are wiped as they are freed (`harden::ZeroOnFree`).
+    // The plan's buffers are wiped as they are freed (`env::wipe::ZeroOnFree`).
     drop(plan);
     let code = pump::run_masked(command, program, patterns, core)?;
     Ok(ExitCode::from(code))
