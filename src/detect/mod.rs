@@ -2,6 +2,7 @@
 //! directories or prints; sources hand bytes in and reports take findings out.
 
 pub(crate) mod allow;
+mod blob;
 pub(crate) mod catalog;
 pub(crate) mod engine;
 pub(crate) mod entropy;

@@ -1,7 +1,7 @@
 //! Orchestration of the git scans: `history` (every unique blob of the selected commits, read
 //! once and scanned in parallel, each finding attributed to the earliest commit that put that
 //! secret at that path) and `staged` (the findings on the lines a commit would add). It wires
-//! the git sources to `scan::scan_blob` and returns a finished `Summary`; it neither matches
+//! the git sources to `Detector::text_blob` and returns a finished `Summary`; it neither matches
 //! nor prints findings.
 
 use crate::config::Config;
@@ -191,22 +191,19 @@ fn scan_one(
     match content {
         Ok(Content::Text(data)) if data.starts_with(LFS_POINTER) => {
             run.lfs.lock().unwrap().insert(index);
-            run.keep(index, scan::scan_binary(path));
+            run.keep(index, detector.binary_blob(path, None));
         }
         Ok(Content::Text(data)) => {
             run.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-            let scope = Scope::CommittedFiles;
-            let found = scan::scan_blob_scoped(detector, path, &data, scratch, scope);
+            let found = detector.text_blob(path, &data, scratch, Scope::CommittedFiles);
             run.keep(index, found);
         }
         Ok(Content::Binary(data)) => {
-            let mut found = scan::scan_binary(path);
-            found.extend(detector.scan_binary(path, &data));
-            run.keep(index, found);
+            run.keep(index, detector.binary_blob(path, Some(&data)));
         }
         Ok(Content::TooLarge(_)) => {
             run.too_large.lock().unwrap().insert(index);
-            run.keep(index, scan::scan_binary(path));
+            run.keep(index, detector.binary_blob(path, None));
         }
         Err(err) => messages::file_error(path, format!("failed to read a version: {err}")),
     }
@@ -313,14 +310,12 @@ fn new_findings(
     scratch: &mut Scratch,
 ) -> Vec<Finding> {
     if looks_binary(data) {
-        let mut found = match file.added {
-            Added::All => scan::scan_binary(&file.path),
-            Added::Lines(_) => Vec::new(),
+        return match file.added {
+            Added::All => detector.binary_blob(&file.path, Some(data)),
+            Added::Lines(_) => detector.scan_binary(&file.path, data),
         };
-        found.extend(detector.scan_binary(&file.path, data));
-        return found;
     }
-    let mut found = scan::scan_blob(detector, &file.path, data, scratch);
+    let mut found = detector.text_blob(&file.path, data, scratch, Scope::All);
     let Added::Lines(lines) = &file.added else {
         return found;
     };
@@ -330,7 +325,8 @@ fn new_findings(
     }
     let before: HashSet<(String, String)> = match &file.old {
         Some((old_path, old_oid)) => match repo.find_blob(*old_oid) {
-            Ok(old) => scan::scan_blob(detector, old_path, old.content(), scratch)
+            Ok(old) => detector
+                .text_blob(old_path, old.content(), scratch, Scope::All)
                 .into_iter()
                 .map(|f| (f.rule, f.fingerprint))
                 .collect(),

@@ -17,37 +17,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Everything found in one buffer: rule matches and every per-file hygiene check.
-pub fn scan_blob(
-    detector: &Detector,
-    path: &str,
-    data: &[u8],
-    scratch: &mut Scratch,
-) -> Vec<Finding> {
-    scan_blob_scoped(detector, path, data, scratch, Scope::All)
-}
-
-/// `scan_blob` with a choice of hygiene checks: history mode passes `Scope::CommittedFiles`
-/// (a committed `.env` or key file, not `DEBUG = True` in an old revision).
-pub fn scan_blob_scoped(
-    detector: &Detector,
-    path: &str,
-    data: &[u8],
-    scratch: &mut Scratch,
-    scope: Scope,
-) -> Vec<Finding> {
-    let mut findings = detector.scan(path, data, scratch);
-    hygiene::refine(path, data, &mut findings, scope);
-    findings.extend(hygiene::check_file(path, data, scope));
-    findings
-}
-
-/// The checks for a file that is not scanned for content (binary): its name alone, e.g. a
-/// committed `.p12` key bundle. Applies in every mode.
-pub fn scan_binary(path: &str) -> Vec<Finding> {
-    hygiene::check_binary(path)
-}
-
 /// The `--known-secrets` files, recognised by name first so that only a file with the same name
 /// costs a `canonicalize`.
 struct KnownSources {
@@ -187,15 +156,14 @@ fn scan_file(
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            let findings = scan_blob(detector, rel, &data, &mut worker.scratch);
+            let findings = detector.text_blob(rel, &data, &mut worker.scratch, Scope::All);
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
             }
             worker.buf = data;
         }
         Ok(Content::Binary(data)) => {
-            let mut findings = scan_binary(rel);
-            findings.extend(detector.scan_binary(rel, &data));
+            let findings = detector.binary_blob(rel, Some(&data));
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
             }
@@ -216,7 +184,7 @@ fn scan_stdin(detector: &Detector, found: &Mutex<Vec<Finding>>, counters: &Count
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            let findings = scan_blob(detector, "-", &data, &mut Scratch::default());
+            let findings = detector.text_blob("-", &data, &mut Scratch::default(), Scope::All);
             found.lock().unwrap().extend(findings);
         }
         Err(err) => messages::file_error("-", err),
