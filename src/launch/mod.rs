@@ -3,7 +3,7 @@
 //! rules, sources, detectors or reports (the shared `env` module holds what both binaries
 //! need), so the binary stays small and starts fast.
 //!
-//! Flow: `args` → `LaunchConfig` → `env::wipe` (core dumps off) → `env::dotenv` (+
+//! Flow: `args` → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv` (+
 //! `env::problems` per file) → `env::plan::Plan` → `env::resolve` (`refs` syntax; secret files;
 //! `vault` references and `--vault-path`) → `env::problems`, `check` (`schema`, `leaks`) →
 //! `dryrun` | `run` (`exec`, or `pump` with `mask` and `signals`).

@@ -1,4 +1,4 @@
-//! Orchestration of a scan: wires a source to the detector across worker threads, gathers
+//! The tree scan driver (files on disk and stdin): wires the source to the detector across worker threads, gathers
 //! findings and counters into a `Summary`, and decides the exit code. It neither matches nor
 //! prints.
 
