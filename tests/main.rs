@@ -12,6 +12,7 @@ mod hygiene;
 mod junit;
 mod known;
 mod project_config;
+mod recall;
 mod rules;
 mod run;
 mod sarif;
