@@ -3,7 +3,8 @@
 //! derived negatives, scanned by the real binary. Asserts recall >= 98 % (the named rule
 //! reports the value's line), every spec'd rule found at least once, <= 1 % of negatives
 //! flagged, and a spec for every provider rule. `KEYWARD_RECALL_REPORT=1` prints the tables
-//! on success too (`scripts/score-recall.sh`).
+//! on success too (`scripts/score-recall.sh`); `KEYWARD_RECALL_DIR=DIR` writes the set to DIR
+//! and leaves it there.
 
 mod contexts;
 mod gen;
@@ -65,8 +66,11 @@ fn outcome() -> &'static Outcome {
             .filter(|s| known.contains(s.rule.as_str()))
             .collect();
         let root = tempfile::tempdir().unwrap();
-        let records = contexts::write_set(root.path(), &specs);
-        let found = score::scan(root.path());
+        // KEYWARD_RECALL_DIR=DIR keeps the generated files there for a look (an empty DIR).
+        let kept = std::env::var_os("KEYWARD_RECALL_DIR").map(std::path::PathBuf::from);
+        let dir = kept.as_deref().unwrap_or(root.path());
+        let records = contexts::write_set(dir, &specs);
+        let found = score::scan(dir);
         Outcome {
             specs,
             rules,
