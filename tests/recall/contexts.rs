@@ -67,65 +67,44 @@ pub fn write_set(root: &Path, specs: &[Spec]) -> Vec<Record> {
         .expect("failed to compile the spec templates as regexes");
     let mut records = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
-        let mut rng = Rng::new(gen::seed_of(&format!(
-            "{}\t{}\t{}",
-            spec.rule, spec.context, spec.template
-        )));
+        let seed = format!("{}\t{}\t{}", spec.rule, spec.context, spec.template);
+        let mut rng = Rng::new(gen::seed_of(&seed));
         for &ctx in &spec.contexts {
-            let mut pos: Vec<(Label, Val)> = Vec::new();
-            for pick in PICKS {
-                pos.push((
-                    Label::Positive,
-                    Val::Literal(gen::render(&spec.parts, &mut rng, pick, false)),
-                ));
-            }
-            let mut neg = vec![
-                (
-                    Label::Placeholder,
-                    Val::Literal(gen::placeholder(&spec.parts, false)),
-                ),
-                (
-                    Label::Zeros,
-                    Val::Literal(gen::placeholder(&spec.parts, true)),
-                ),
-                (Label::YourValue, Val::Literal(your_value(&spec.context))),
-                (Label::EnvLookup, Val::Lookup),
-            ];
-            // Half of the shortest value the spec allows, unless that is itself a shape the
-            // same rule documents (half a new-style GitLab token is an old-style one).
-            let shortest = gen::render(&spec.parts, &mut rng, LengthPick::Min, false);
-            let cut = gen::truncated(&spec.parts, &shortest);
-            if !shapes
-                .matches(&cut)
+            let pos = PICKS
                 .iter()
-                .any(|j| specs[j].rule == spec.rule)
-            {
-                neg.push((Label::Truncated, Val::Literal(cut)));
-            }
-            if spec.has_checksum() {
-                let bad = gen::render(&spec.parts, &mut rng, LengthPick::Random, true);
-                neg.push((Label::BadChecksum, Val::Literal(bad)));
-            }
+                .map(|&pick| {
+                    let token = gen::render(&spec.parts, &mut rng, pick, false);
+                    (Label::Positive, Val::Literal(token))
+                })
+                .collect();
+            let neg = negatives(spec, ctx, &mut rng, specs, &shapes);
             let stem = format!("{}-{:04}-{}", spec.area(), spec.line, ctx.name());
             for (dir, values) in [("pos", pos), ("neg", neg)] {
-                if spec.is_multiline() {
+                let file = |n: Option<usize>| match (ctx, n) {
+                    (Ctx::File, Some(n)) => format!("{dir}/{stem}-{n}/{}", spec.context),
+                    (_, Some(n)) => format!("{dir}/{stem}-{n}.{}", extension(ctx)),
+                    (_, None) => format!("{dir}/{stem}.{}", extension(ctx)),
+                };
+                if spec.is_multiline() || ctx == Ctx::File {
                     // One file per value: a multi-line rule must not match from one value's
                     // header to the next one's body.
                     for (n, value) in values.into_iter().enumerate() {
-                        let path = format!("{dir}/{stem}-{n}.{}", extension(ctx));
-                        write_file(
+                        let at = Place {
                             root,
-                            &path,
-                            i,
+                            path: file(Some(n)),
+                            spec: i,
                             ctx,
-                            &spec.context,
-                            vec![value],
-                            &mut records,
-                        );
+                        };
+                        write_file(&at, &spec.context, vec![value], &mut records);
                     }
                 } else {
-                    let path = format!("{dir}/{stem}.{}", extension(ctx));
-                    write_file(root, &path, i, ctx, &spec.context, values, &mut records);
+                    let at = Place {
+                        root,
+                        path: file(None),
+                        spec: i,
+                        ctx,
+                    };
+                    write_file(&at, &spec.context, values, &mut records);
                 }
             }
         }
@@ -133,15 +112,59 @@ pub fn write_set(root: &Path, specs: &[Spec]) -> Vec<Record> {
     records
 }
 
-fn write_file(
-    root: &Path,
-    path: &str,
+/// The negatives of one spec in one context.
+fn negatives(
+    spec: &Spec,
+    ctx: Ctx,
+    rng: &mut Rng,
+    specs: &[Spec],
+    shapes: &regex::RegexSet,
+) -> Vec<(Label, Val)> {
+    let mut neg = vec![
+        (
+            Label::Placeholder,
+            Val::Literal(gen::placeholder(&spec.parts, false)),
+        ),
+        (
+            Label::Zeros,
+            Val::Literal(gen::placeholder(&spec.parts, true)),
+        ),
+    ];
+    // A whole file has no variable to point elsewhere.
+    if ctx != Ctx::File {
+        neg.push((Label::YourValue, Val::Literal(your_value(&spec.context))));
+        neg.push((Label::EnvLookup, Val::Lookup));
+    }
+    // Half of the shortest value the spec allows, unless that is itself a documented shape:
+    // of the same rule (half a new-style GitLab token is an old-style one), or of a prefixed
+    // token of another provider (half a Paystack `sk_live_` key has the shape of a Stripe
+    // one), which is that provider's token wherever it stands.
+    let shortest = gen::render(&spec.parts, rng, LengthPick::Min, false);
+    let cut = gen::truncated(&spec.parts, &shortest);
+    let documented = shapes
+        .matches(&cut)
+        .iter()
+        .any(|j| specs[j].rule == spec.rule || gen::has_prefix(&specs[j].parts));
+    if !documented {
+        neg.push((Label::Truncated, Val::Literal(cut)));
+    }
+    if spec.has_checksum() {
+        let bad = gen::render(&spec.parts, rng, LengthPick::Random, true);
+        neg.push((Label::BadChecksum, Val::Literal(bad)));
+    }
+    neg
+}
+
+/// Where a file of values goes.
+struct Place<'a> {
+    root: &'a Path,
+    path: String,
     spec: usize,
     ctx: Ctx,
-    name: &str,
-    values: Vec<(Label, Val)>,
-    records: &mut Vec<Record>,
-) {
+}
+
+fn write_file(at: &Place, name: &str, values: Vec<(Label, Val)>, records: &mut Vec<Record>) {
+    let (root, path, spec, ctx) = (at.root, at.path.as_str(), at.spec, at.ctx);
     let (header, footer) = match ctx {
         Ctx::Json => ("[\n", "\n]\n"),
         _ => ("", "\n"),
@@ -189,6 +212,7 @@ fn extension(ctx: Ctx) -> &'static str {
         Ctx::Json => "json",
         Ctx::Env => "env",
         Ctx::Sh => "sh",
+        Ctx::File => "txt",
     }
 }
 
@@ -241,6 +265,7 @@ fn render(ctx: Ctx, name: &str, value: &Val) -> String {
         Ctx::Env if multi || v.contains([' ', '#', '\'']) => format!("{name}=\"{v}\""),
         Ctx::Env => format!("{name}={v}"),
         Ctx::Sh => format!("export {name}='{v}'"),
+        Ctx::File => v.clone(),
     }
 }
 
@@ -253,6 +278,7 @@ fn lookup(ctx: Ctx, name: &str, lower: &str) -> String {
         Ctx::Json => format!("  {{\"{lower}\": \"${{{name}}}\"}}"),
         Ctx::Env => format!("{name}=${{{name}}}"),
         Ctx::Sh => format!("export {name}=\"${{{name}}}\""),
+        Ctx::File => unreachable!("a whole-file value has no lookup"),
     }
 }
 

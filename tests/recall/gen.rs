@@ -202,6 +202,12 @@ pub fn truncated(parts: &[Part], value: &str) -> String {
     format!("{}{}", &value[..prefix], &rest[..rest.len() / 2])
 }
 
+/// Whether a template starts with a literal prefix of three or more characters with a
+/// separator (`sk_live_`, `glpat-`, `hvs.`): a token a rule finds by its shape alone.
+pub fn has_prefix(parts: &[Part]) -> bool {
+    matches!(parts.first(), Some(Part::Lit(p)) if p.len() >= 3 && p.contains(['_', '-', '.']))
+}
+
 /// A regex that matches exactly the values a template can produce (to tell a truncated value
 /// that happens to have another documented shape from a real negative).
 pub fn regex_of(parts: &[Part]) -> String {

@@ -41,6 +41,9 @@ pub enum Ctx {
     Json,
     Env,
     Sh,
+    /// The template is a whole file, named after the context name (`key.json`, `.edgerc`);
+    /// never a default.
+    File,
 }
 
 impl Ctx {
@@ -63,6 +66,7 @@ impl Ctx {
             Ctx::Json => "json",
             Ctx::Env => "env",
             Ctx::Sh => "sh",
+            Ctx::File => "file",
         }
     }
 }
@@ -178,6 +182,7 @@ fn parse_contexts(list: &str) -> Result<Vec<Ctx>, String> {
         .map(|name| {
             Ctx::ALL
                 .into_iter()
+                .chain([Ctx::File])
                 .find(|c| c.name() == name.trim())
                 .ok_or_else(|| {
                     let known: Vec<_> = Ctx::ALL.iter().map(|c| c.name()).collect();
