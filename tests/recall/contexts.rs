@@ -24,7 +24,7 @@ pub enum Label {
     EnvLookup,
     /// A generated value cut to half its length.
     Truncated,
-    /// A generated value whose checksum is wrong (templates with `{crc32b62}`).
+    /// A generated value whose checksum is wrong (templates with `{crc32b62}` / `{crc32hex}`).
     BadChecksum,
 }
 

@@ -120,8 +120,9 @@ pub fn base62_6(mut n: u32) -> String {
 }
 
 /// One value of a template. `{crc32b62}` covers what the generators before it produced
-/// (literal text such as the `ghp_` prefix excluded, as in GitHub's and npm's scheme). With
-/// `bad_checksum`, every checksum is off by one bit of the CRC.
+/// (literal text such as the `ghp_` prefix excluded, as in GitHub's and npm's scheme);
+/// `{crc32hex}` covers all the text before it, prefix included (Private Packagist's scheme).
+/// With `bad_checksum`, every checksum is off by one bit of the CRC.
 pub fn render(
     parts: &[Part],
     rng: &mut Rng,
@@ -148,6 +149,11 @@ pub fn render(
             Part::Crc32B62 => {
                 let crc = crc32(generated.as_bytes()) ^ u32::from(bad_checksum);
                 base62_6(crc)
+            }
+            // Private Packagist: the CRC of prefix and random part, lower-case hex.
+            Part::Crc32Hex => {
+                let crc = crc32(out.as_bytes()) ^ u32::from(bad_checksum);
+                format!("{crc:08x}")
             }
         };
         generated.push_str(&piece);
@@ -186,6 +192,7 @@ pub fn placeholder(parts: &[Part], zeros: bool) -> String {
             Part::Uuid if zeros => out.push_str("00000000-0000-0000-0000-000000000000"),
             Part::Uuid => out.push_str("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"),
             Part::Crc32B62 => out.push_str(if zeros { "000000" } else { "xxxxxx" }),
+            Part::Crc32Hex => out.push_str(if zeros { "00000000" } else { "xxxxxxxx" }),
         }
     }
     out
@@ -223,6 +230,7 @@ pub fn regex_of(parts: &[Part]) -> String {
                 out.push_str("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
             }
             Part::Crc32B62 => out.push_str("[0-9A-Za-z]{6}"),
+            Part::Crc32Hex => out.push_str("[0-9a-f]{8}"),
         }
     }
     out.push('$');
@@ -238,6 +246,35 @@ mod tests {
         // The standard check value of CRC-32/ISO-HDLC over "123456789".
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn checksums_cover_what_each_scheme_documents() {
+        let parts = crate::recall::spec::parse_template("ghp_{alnum:30}{crc32b62}").unwrap();
+        let token = render(&parts, &mut Rng::new(7), LengthPick::Random, false);
+        assert_eq!(&token[34..], base62_6(crc32(token[4..34].as_bytes())));
+        let bad = render(&parts, &mut Rng::new(7), LengthPick::Random, true);
+        assert_eq!(bad[..34], token[..34]);
+        assert_ne!(bad[34..], token[34..]);
+        let parts =
+            crate::recall::spec::parse_template("packagist_ort_{hex:60}{crc32hex}").unwrap();
+        let token = render(&parts, &mut Rng::new(7), LengthPick::Random, false);
+        assert_eq!(
+            &token[74..],
+            format!("{:08x}", crc32(token[..74].as_bytes()))
+        );
+    }
+
+    #[test]
+    fn values_have_no_runs_or_sequences() {
+        let mut rng = Rng::new(1);
+        for class in [Class::Digit, Class::Hex, Class::Alnum] {
+            let v = random_chars(&mut rng, class, 4000);
+            assert!(v.as_bytes().windows(3).all(|w| {
+                let (a, b, c) = (w[0] as i16, w[1] as i16, w[2] as i16);
+                !(a == b && b == c) && !(b - a == 1 && c - b == 1) && !(a - b == 1 && b - c == 1)
+            }));
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub enum Part {
     },
     Uuid,
     Crc32B62,
+    Crc32Hex,
 }
 
 /// Where a token is written (see `contexts.rs`); a spec may restrict itself to some.
@@ -89,7 +90,9 @@ impl Spec {
     }
 
     pub fn has_checksum(&self) -> bool {
-        self.parts.contains(&Part::Crc32B62)
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Crc32B62 | Part::Crc32Hex))
     }
 
     pub fn is_multiline(&self) -> bool {
@@ -244,6 +247,7 @@ fn parse_generator(body: &str) -> Result<Part, String> {
     match body {
         "uuid" => return Ok(Part::Uuid),
         "crc32b62" => return Ok(Part::Crc32B62),
+        "crc32hex" => return Ok(Part::Crc32Hex),
         _ => {}
     }
     let (name, len) = body
