@@ -207,7 +207,7 @@ fn write_file(at: &Place, name: &str, values: Vec<(Label, Val)>, records: &mut V
 
 fn extension(ctx: Ctx) -> &'static str {
     match ctx {
-        Ctx::Py | Ctx::PyKw | Ctx::PyDict => "py",
+        Ctx::Py | Ctx::PyKw | Ctx::PyClient | Ctx::PyDict => "py",
         Ctx::Yaml => "yaml",
         Ctx::Json => "json",
         Ctx::Env => "env",
@@ -251,6 +251,10 @@ fn render(ctx: Ctx, name: &str, value: &Val) -> String {
         Ctx::Py if multi => format!("{name} = \"\"\"\n{v}\n\"\"\""),
         Ctx::Py => format!("{name} = {}", quoted(v)),
         Ctx::PyKw => format!("client = Client({lower}={})", quoted(v)),
+        Ctx::PyClient => {
+            let (class, arg) = sdk_call(name);
+            format!("client = {class}({arg}={})", quoted(v))
+        }
         Ctx::PyDict => format!("CONFIG = {{{}: {}}}", quoted(name), quoted(v)),
         Ctx::Yaml if multi => {
             let mut out = format!("{lower}: |");
@@ -273,12 +277,29 @@ fn lookup(ctx: Ctx, name: &str, lower: &str) -> String {
     match ctx {
         Ctx::Py => format!("{name} = os.environ[\"{name}\"]"),
         Ctx::PyKw => format!("client = Client({lower}=os.getenv(\"{name}\"))"),
+        Ctx::PyClient => {
+            let (class, arg) = sdk_call(name);
+            format!("client = {class}({arg}=os.environ[\"{name}\"])")
+        }
         Ctx::PyDict => format!("CONFIG = {{\"{name}\": os.environ.get(\"{name}\")}}"),
         Ctx::Yaml => format!("{lower}: ${{{name}}}"),
         Ctx::Json => format!("  {{\"{lower}\": \"${{{name}}}\"}}"),
         Ctx::Env => format!("{name}=${{{name}}}"),
         Ctx::Sh => format!("export {name}=\"${{{name}}}\""),
         Ctx::File => unreachable!("a whole-file value has no lookup"),
+    }
+}
+
+/// The SDK constructor a variable name suggests: `PINECONE_API_KEY` -> `Pinecone(api_key=…)`.
+fn sdk_call(name: &str) -> (String, String) {
+    let lower = name.to_ascii_lowercase();
+    match lower.split_once(['_', '.', '-']) {
+        Some((provider, rest)) if !provider.is_empty() && !rest.is_empty() => {
+            let mut class = provider.to_string();
+            class[..1].make_ascii_uppercase();
+            (class, rest.replace(['.', '-'], "_"))
+        }
+        _ => ("Client".to_string(), lower.replace(['.', '-'], "_")),
     }
 }
 

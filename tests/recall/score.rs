@@ -57,6 +57,18 @@ pub struct Scored<'a> {
     pub generic_only: bool,
 }
 
+impl Scored<'_> {
+    /// A positive that counts towards the recall bar.
+    pub fn is_bar_positive(&self) -> bool {
+        self.record.label == Label::Positive && self.record.ctx.in_bar()
+    }
+
+    /// A positive in the SDK-constructor context, reported beside the bar.
+    pub fn is_sdk_positive(&self) -> bool {
+        self.record.label == Label::Positive && !self.record.ctx.in_bar()
+    }
+}
+
 pub fn score<'a>(
     records: &'a [Record],
     specs: &[Spec],
@@ -125,10 +137,13 @@ pub fn summary(scored: &[Scored], specs: &[Spec], counted: impl Fn(&Scored) -> b
     let mut areas: BTreeMap<&str, (Tally, Tally)> = BTreeMap::new();
     let mut categories: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut generic_only = Tally::default();
+    let mut sdk = Tally::default();
     let (mut pos, mut neg) = (Tally::default(), Tally::default());
     for s in scored {
         let area = areas.entry(specs[s.record.spec].area()).or_default();
-        if s.record.label == Label::Positive {
+        if s.is_sdk_positive() {
+            sdk.add(s.hit);
+        } else if s.is_bar_positive() {
             pos.add(s.hit);
             area.0.add(s.hit);
         } else {
@@ -168,6 +183,10 @@ pub fn summary(scored: &[Scored], specs: &[Spec], counted: impl Fn(&Scored) -> b
     );
     let _ = writeln!(
         out,
+        "SDK constructor `client = Provider(api_key=...)`, not in the bar: {sdk}"
+    );
+    let _ = writeln!(
+        out,
         "negatives by category (bad checksum counted only for rules that declare `validate`):"
     );
     for (category, t) in &categories {
@@ -183,7 +202,7 @@ pub fn summary(scored: &[Scored], specs: &[Spec], counted: impl Fn(&Scored) -> b
 /// Recall per rule (every spec'd rule), worst first.
 pub fn per_rule(scored: &[Scored], specs: &[Spec]) -> String {
     let mut rules: BTreeMap<&str, Tally> = BTreeMap::new();
-    for s in scored.iter().filter(|s| s.record.label == Label::Positive) {
+    for s in scored.iter().filter(|s| s.is_bar_positive()) {
         rules
             .entry(&specs[s.record.spec].rule)
             .or_default()
@@ -201,10 +220,7 @@ pub fn per_rule(scored: &[Scored], specs: &[Spec]) -> String {
 /// The misses of positives, grouped by rule, with context, spec line, value and what fired.
 pub fn misses(scored: &[Scored], specs: &[Spec]) -> String {
     let mut by_rule: BTreeMap<&str, Vec<&Scored>> = BTreeMap::new();
-    for s in scored
-        .iter()
-        .filter(|s| s.record.label == Label::Positive && !s.hit)
-    {
+    for s in scored.iter().filter(|s| s.is_bar_positive() && !s.hit) {
         by_rule
             .entry(&specs[s.record.spec].rule)
             .or_default()
@@ -232,6 +248,27 @@ pub fn misses(scored: &[Scored], specs: &[Spec]) -> String {
         }
     }
     out
+}
+
+/// The rules that miss values in the SDK-constructor context, with counts.
+pub fn sdk_misses(scored: &[Scored], specs: &[Spec]) -> String {
+    let mut by_rule: BTreeMap<&str, Tally> = BTreeMap::new();
+    for s in scored.iter().filter(|s| s.is_sdk_positive()) {
+        by_rule
+            .entry(&specs[s.record.spec].rule)
+            .or_default()
+            .add(s.hit);
+    }
+    let missed: Vec<String> = by_rule
+        .into_iter()
+        .filter(|(_, t)| t.hit < t.total)
+        .map(|(rule, t)| format!("{rule} {}/{}", t.hit, t.total))
+        .collect();
+    format!(
+        "SDK constructor misses ({} rules): {}\n",
+        missed.len(),
+        missed.join(", ")
+    )
 }
 
 /// Negatives that some rule flagged, by flagging rule.
