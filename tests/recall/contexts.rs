@@ -85,7 +85,7 @@ pub fn write_set(root: &Path, specs: &[Spec]) -> Vec<Record> {
                     (_, Some(n)) => format!("{dir}/{stem}-{n}.{}", extension(ctx)),
                     (_, None) => format!("{dir}/{stem}.{}", extension(ctx)),
                 };
-                if spec.is_multiline() || ctx == Ctx::File {
+                if spec.is_multiline() || matches!(ctx, Ctx::File | Ctx::YamlNested) {
                     // One file per value: a multi-line rule must not match from one value's
                     // header to the next one's body.
                     for (n, value) in values.into_iter().enumerate() {
@@ -208,7 +208,7 @@ fn write_file(at: &Place, name: &str, values: Vec<(Label, Val)>, records: &mut V
 fn extension(ctx: Ctx) -> &'static str {
     match ctx {
         Ctx::Py | Ctx::PyKw | Ctx::PyClient | Ctx::PyDict => "py",
-        Ctx::Yaml => "yaml",
+        Ctx::Yaml | Ctx::YamlNested => "yaml",
         Ctx::Json => "json",
         Ctx::Env => "env",
         Ctx::Sh => "sh",
@@ -263,6 +263,11 @@ fn render(ctx: Ctx, name: &str, value: &Val) -> String {
             }
             out
         }
+        Ctx::YamlNested => {
+            let (parent, key) = sdk_call(name);
+            let nested = render(Ctx::Yaml, &key, value).replace('\n', "\n  ");
+            format!("{}:\n  {nested}", parent.to_ascii_lowercase())
+        }
         Ctx::Yaml if needs_yaml_quotes(v) => format!("{lower}: {}", quoted(v)),
         Ctx::Yaml => format!("{lower}: {v}"),
         Ctx::Json => format!("  {{{}: {}}}", quoted(&lower), quoted(v)),
@@ -283,6 +288,10 @@ fn lookup(ctx: Ctx, name: &str, lower: &str) -> String {
         }
         Ctx::PyDict => format!("CONFIG = {{\"{name}\": os.environ.get(\"{name}\")}}"),
         Ctx::Yaml => format!("{lower}: ${{{name}}}"),
+        Ctx::YamlNested => {
+            let (parent, key) = sdk_call(name);
+            format!("{}:\n  {key}: ${{{name}}}", parent.to_ascii_lowercase())
+        }
         Ctx::Json => format!("  {{\"{lower}\": \"${{{name}}}\"}}"),
         Ctx::Env => format!("{name}=${{{name}}}"),
         Ctx::Sh => format!("export {name}=\"${{{name}}}\""),

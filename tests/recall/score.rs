@@ -63,8 +63,8 @@ impl Scored<'_> {
         self.record.label == Label::Positive && self.record.ctx.in_bar()
     }
 
-    /// A positive in the SDK-constructor context, reported beside the bar.
-    pub fn is_sdk_positive(&self) -> bool {
+    /// A positive in a context reported beside the bar (SDK constructor, nested YAML).
+    pub fn is_extra_positive(&self) -> bool {
         self.record.label == Label::Positive && !self.record.ctx.in_bar()
     }
 }
@@ -137,12 +137,12 @@ pub fn summary(scored: &[Scored], specs: &[Spec], counted: impl Fn(&Scored) -> b
     let mut areas: BTreeMap<&str, (Tally, Tally)> = BTreeMap::new();
     let mut categories: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut generic_only = Tally::default();
-    let mut sdk = Tally::default();
+    let mut extra: BTreeMap<&str, Tally> = BTreeMap::new();
     let (mut pos, mut neg) = (Tally::default(), Tally::default());
     for s in scored {
         let area = areas.entry(specs[s.record.spec].area()).or_default();
-        if s.is_sdk_positive() {
-            sdk.add(s.hit);
+        if s.is_extra_positive() {
+            extra.entry(s.record.ctx.name()).or_default().add(s.hit);
         } else if s.is_bar_positive() {
             pos.add(s.hit);
             area.0.add(s.hit);
@@ -181,10 +181,9 @@ pub fn summary(scored: &[Scored], specs: &[Spec], counted: impl Fn(&Scored) -> b
         pos.to_string(),
         neg.to_string()
     );
-    let _ = writeln!(
-        out,
-        "SDK constructor `client = Provider(api_key=...)`, not in the bar: {sdk}"
-    );
+    for (ctx, t) in &extra {
+        let _ = writeln!(out, "{ctx:<18} {:>26}   (beside the bar)", t.to_string());
+    }
     let _ = writeln!(
         out,
         "negatives by category (bad checksum counted only for rules that declare `validate`):"
@@ -250,22 +249,20 @@ pub fn misses(scored: &[Scored], specs: &[Spec]) -> String {
     out
 }
 
-/// The rules that miss values in the SDK-constructor context, with counts.
-pub fn sdk_misses(scored: &[Scored], specs: &[Spec]) -> String {
-    let mut by_rule: BTreeMap<&str, Tally> = BTreeMap::new();
-    for s in scored.iter().filter(|s| s.is_sdk_positive()) {
-        by_rule
-            .entry(&specs[s.record.spec].rule)
-            .or_default()
-            .add(s.hit);
+/// The rules that miss values in the contexts beside the bar, with counts.
+pub fn extra_misses(scored: &[Scored], specs: &[Spec]) -> String {
+    let mut by_rule: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
+    for s in scored.iter().filter(|s| s.is_extra_positive()) {
+        let key = (s.record.ctx.name(), specs[s.record.spec].rule.as_str());
+        by_rule.entry(key).or_default().add(s.hit);
     }
     let missed: Vec<String> = by_rule
         .into_iter()
         .filter(|(_, t)| t.hit < t.total)
-        .map(|(rule, t)| format!("{rule} {}/{}", t.hit, t.total))
+        .map(|((ctx, rule), t)| format!("{ctx} {rule} {}/{}", t.hit, t.total))
         .collect();
     format!(
-        "SDK constructor misses ({} rules): {}\n",
+        "misses beside the bar ({}): {}\n",
         missed.len(),
         missed.join(", ")
     )

@@ -40,6 +40,7 @@ pub enum Ctx {
     PyClient,
     PyDict,
     Yaml,
+    YamlNested,
     Json,
     Env,
     Sh,
@@ -49,22 +50,24 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 8] = [
+    pub const ALL: [Ctx; 9] = [
         Ctx::Py,
         Ctx::PyKw,
         Ctx::PyClient,
         Ctx::PyDict,
         Ctx::Yaml,
+        Ctx::YamlNested,
         Ctx::Json,
         Ctx::Env,
         Ctx::Sh,
     ];
 
     /// Whether this context's positives count towards the recall bar. The SDK-constructor
-    /// form (`Pinecone(api_key="…")`) is measured and reported beside it: the bar is
-    /// for assignments in Python, YAML, JSON, `.env` and shell.
+    /// form (`Pinecone(api_key="…")`) and nested YAML (`pinecone:` then `api_key: …`), where
+    /// the provider's name is not in the assigned name, are measured and reported beside it:
+    /// the bar is for assignments in Python, YAML, JSON, `.env` and shell.
     pub fn in_bar(self) -> bool {
-        self != Ctx::PyClient
+        !matches!(self, Ctx::PyClient | Ctx::YamlNested)
     }
 
     pub fn name(self) -> &'static str {
@@ -74,6 +77,7 @@ impl Ctx {
             Ctx::PyClient => "pyclient",
             Ctx::PyDict => "pydict",
             Ctx::Yaml => "yaml",
+            Ctx::YamlNested => "yamlnest",
             Ctx::Json => "json",
             Ctx::Env => "env",
             Ctx::Sh => "sh",
