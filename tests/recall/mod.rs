@@ -127,7 +127,21 @@ fn recall_of_provider_tokens_is_at_least_98_percent() {
     let never: Vec<&str> = spec_rules.difference(&found_rules).copied().collect();
     let summary = score::summary(&scored, &o.specs, |s| o.counted(s));
     if report_requested() {
-        println!("{summary}\n{}", score::per_rule(&scored, &o.specs));
+        let category = |rule: &str| {
+            let file = o
+                .rules
+                .iter()
+                .find(|r| r.id == rule)
+                .map_or("", |r| &r.file);
+            file.split_once('/')
+                .map_or(file, |(dir, _)| dir)
+                .to_string()
+        };
+        println!(
+            "{summary}\n{}",
+            score::by_category(&scored, &o.specs, category)
+        );
+        println!("{}", score::per_rule(&scored, &o.specs));
         println!("misses:\n{}", score::misses(&scored, &o.specs));
         println!("{}", score::extra_misses(&scored, &o.specs));
     }

@@ -198,6 +198,21 @@ pub fn summary(scored: &[Scored], specs: &[Spec], counted: impl Fn(&Scored) -> b
     out
 }
 
+/// Recall per category (`patterns/<category>/` of the named rule).
+pub fn by_category(scored: &[Scored], specs: &[Spec], category: impl Fn(&str) -> String) -> String {
+    let mut rows: BTreeMap<String, Tally> = BTreeMap::new();
+    for s in scored.iter().filter(|s| s.is_bar_positive()) {
+        rows.entry(category(&specs[s.record.spec].rule))
+            .or_default()
+            .add(s.hit);
+    }
+    let mut out = String::from("recall per category of patterns/:\n");
+    for (category, t) in rows {
+        let _ = writeln!(out, "  {category:<16} {t}");
+    }
+    out
+}
+
 /// Recall per rule (every spec'd rule), worst first.
 pub fn per_rule(scored: &[Scored], specs: &[Spec]) -> String {
     let mut rules: BTreeMap<&str, Tally> = BTreeMap::new();
