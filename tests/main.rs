@@ -16,6 +16,7 @@ mod junit;
 mod known;
 mod layering;
 mod project_config;
+mod recall;
 mod rules;
 mod run;
 mod sarif;
