@@ -4,7 +4,9 @@
 //! the two modes must give identical findings (tested).
 
 use super::knownsecrets::{self as known, KnownSecrets};
-use super::{allow, entropy, generic, keywords, lineindex::LineIndex, notebook, placeholder};
+use super::{
+    allow, checksum, entropy, generic, keywords, lineindex::LineIndex, notebook, placeholder,
+};
 use crate::finding::{Finding, Kind};
 use crate::rules::{Rule, RuleSet, Validator};
 
@@ -275,6 +277,8 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
         None => true,
         Some(Validator::GenericValue) => generic::plausible(ctx.key, ctx.quoted, value, path),
         Some(Validator::UrlPassword) => generic::url_password_plausible(value, ctx.tail),
+        Some(Validator::Base62Crc32) => checksum::base62_crc32(value),
+        Some(Validator::HexCrc32) => checksum::hex_crc32(value),
     }
 }
 
@@ -325,6 +329,7 @@ fn drop_shadowed_generics(rules: &RuleSet, hits: &mut Vec<Hit>) {
             h.start,
             h.end,
             hygiene(h),
+            rules.rule(h.rule).validator == Some(Validator::UrlPassword),
             !rules.rule(h.rule).is_path_scoped(),
             h.rule,
         )

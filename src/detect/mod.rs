@@ -4,6 +4,7 @@
 pub(crate) mod allow;
 mod blob;
 pub(crate) mod catalog;
+mod checksum;
 pub(crate) mod engine;
 pub(crate) mod entropy;
 pub(crate) mod generic;

@@ -9,10 +9,10 @@ pub fn list(rules: &[Rule], checks: &[CodeCheck], as_json: bool) -> String {
     if as_json {
         let mut items: Vec<_> = rules
             .iter()
-            .map(|r| json!({"id": r.id, "title": r.title, "kind": r.kind.as_str(), "severity": r.severity.as_str(), "source": r.source}))
+            .map(|r| json!({"id": r.id, "title": r.title, "kind": r.kind.as_str(), "severity": r.severity.as_str(), "category": category(&r.source), "source": r.source}))
             .collect();
         items.extend(checks.iter().map(|c| {
-            json!({"id": c.id, "title": c.title, "kind": c.kind.as_str(), "severity": c.severity.as_str(), "source": "code"})
+            json!({"id": c.id, "title": c.title, "kind": c.kind.as_str(), "severity": c.severity.as_str(), "category": "code checks", "source": "code"})
         }));
         return serde_json::to_string_pretty(&items).unwrap_or_default() + "\n";
     }
@@ -38,7 +38,31 @@ pub fn list(rules: &[Rule], checks: &[CodeCheck], as_json: bool) -> String {
         );
     }
     let _ = writeln!(out, "{} rules, {} code checks", rules.len(), checks.len());
+    let _ = writeln!(out, "by category: {}", per_category(rules, checks));
     out
+}
+
+/// What a user looks for, from where the rule lives: the folder under `patterns/` (or the
+/// file's stem for a file at its top, `generic`); `user` for rules from the user's own files.
+fn category(source: &str) -> &str {
+    let Some(rest) = source.strip_prefix("patterns/") else {
+        return "user";
+    };
+    match rest.split_once('/') {
+        Some((folder, _)) => folder,
+        None => rest.strip_suffix(".yaml").unwrap_or(rest),
+    }
+}
+
+/// `ai 49, cloud 73, …, code checks 8`: rule counts per category, in name order.
+fn per_category(rules: &[Rule], checks: &[CodeCheck]) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for r in rules {
+        *counts.entry(category(&r.source)).or_insert(0usize) += 1;
+    }
+    let mut parts: Vec<String> = counts.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    parts.push(format!("code checks {}", checks.len()));
+    parts.join(", ")
 }
 
 pub fn show_rule(r: &Rule) -> String {
@@ -88,4 +112,16 @@ pub fn check_results(results: &[(String, String, Vec<String>)], total: usize) ->
     }
     let _ = writeln!(out, "{total} rules checked, {bad} with problems");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::category;
+
+    #[test]
+    fn a_rule_s_category_is_its_folder_under_patterns() {
+        assert_eq!(category("patterns/ai/groq.yaml"), "ai");
+        assert_eq!(category("patterns/generic.yaml"), "generic");
+        assert_eq!(category("my-rules.yaml"), "user");
+    }
 }

@@ -25,7 +25,17 @@ pub enum Validator {
     /// also give way to a provider rule that matched the same value.
     GenericValue,
     /// Password in a URL: a weak one for a local or documentation host is a dev default.
+    /// Scheme-level rules give way to a provider rule that matched the same span (a Sentry
+    /// DSN is reported as a Sentry DSN, not as a password in a URL).
     UrlPassword,
+    /// The token ends in six base62 characters holding the CRC-32 of its body (the part after
+    /// the type prefix's `_`), as GitHub documents for its tokens: a value whose checksum
+    /// does not match is not a token (a documentation example, a placeholder, an edited or
+    /// truncated token) and is dropped.
+    Base62Crc32,
+    /// The token ends in eight lower-case hex digits holding the CRC-32 of everything before
+    /// them, prefix included, as Private Packagist documents its token format.
+    HexCrc32,
 }
 
 /// A keyword as the automaton matches it (ASCII case-insensitively): lower-cased. `RuleSet`
