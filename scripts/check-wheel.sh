@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the wheel with maturin (pyproject.toml), installs it into a fresh virtual environment
+# and runs both commands from there, the way `pip install keyward-cli` users get them; then
+# runs the no-Rust pre-commit hook (a `repo: local` python hook that installs the wheel by
+# version) against a throwaway repository, with cargo taken off PATH.
+#
+# usage: scripts/check-wheel.sh TOOLS_VENV   (a venv holding maturin and pre-commit)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools=${1:?usage: scripts/check-wheel.sh TOOLS_VENV}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+dist=$work/dist
+"$tools/bin/maturin" build --release --locked --out "$dist" >"$work/maturin.log" 2>&1 ||
+  { cat "$work/maturin.log"; exit 1; }
+wheel=$(ls "$dist"/keyward_cli-"$version"-*.whl) # the version comes from Cargo.toml
+echo "built $(basename "$wheel")"
+
+python3 -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install -q --no-index "$wheel"
+export PATH="$work/venv/bin:$PATH"
+[ "$(command -v keyward)" = "$work/venv/bin/keyward" ] || { echo "keyward is not on PATH from the venv"; exit 1; }
+[ "$(command -v keyward-run)" = "$work/venv/bin/keyward-run" ] || { echo "keyward-run is not on PATH from the venv"; exit 1; }
+[ "$(keyward --version)" = "keyward $version" ] || { echo "keyward --version: $(keyward --version)"; exit 1; }
+
+# the bundled sample project has findings: exit 1, and a JSON line per finding
+code=0
+keyward scan samples/python-app --format jsonl -o "$work/sample.jsonl" || code=$?
+[ "$code" = 1 ] || { echo "keyward scan samples/python-app exited $code, expected 1"; exit 1; }
+[ -s "$work/sample.jsonl" ] || { echo "keyward scan samples/python-app reported nothing"; exit 1; }
+echo "wheel keyward: scan samples/python-app exit 1, $(wc -l <"$work/sample.jsonl") findings"
+
+# keyward-run loads an env file and execs the program with its variables
+printf 'KW_WHEEL_PROBE="from the env file"\n' >"$work/app.env"
+chmod 600 "$work/app.env"
+got=$(cd "$work" && keyward-run -e app.env -- python -c 'import os; print(os.environ["KW_WHEEL_PROBE"])')
+[ "$got" = "from the env file" ] || { echo "keyward-run gave the program: $got"; exit 1; }
+echo "wheel keyward-run: the program saw KW_WHEEL_PROBE from the env file"
+
+scripts/check-precommit-hook.sh "$tools" "$dist" "$version"
