@@ -25,7 +25,7 @@ git -C "$repo" add .pre-commit-config.yaml
 no_rust=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -e cargo -e rustup | paste -sd: -)
 run() {
   (cd "$repo" && env PATH="$no_rust" PIP_FIND_LINKS="$dist" PRE_COMMIT_HOME="$work/cache" \
-    "$tools/bin/pre-commit" run --hook-stage pre-commit "$@")
+    "$tools/bin/pre-commit" run --hook-stage pre-commit)
 }
 ! (PATH="$no_rust" command -v cargo) >/dev/null || { echo "cargo is still on PATH"; exit 1; }
 

@@ -39,4 +39,29 @@ got=$(cd "$work" && keyward-run -e app.env -- python -c 'import os; print(os.env
 [ "$got" = "from the env file" ] || { echo "keyward-run gave the program: $got"; exit 1; }
 echo "wheel keyward-run: the program saw KW_WHEEL_PROBE from the env file"
 
+# the Action's install step (action.yml), as the runner runs it, with the wheel from DIST in
+# place of PyPI: at a release tag, at a branch (the version of Cargo.toml), and a bad input
+"$tools/bin/python" - action.yml >"$work/install.sh" <<'PY'
+import sys, yaml
+steps = yaml.safe_load(open(sys.argv[1]))["runs"]["steps"]
+print(next(s for s in steps if s["name"] == "Install keyward")["run"])
+PY
+no_rust=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -e cargo -e rustup -e "$work/venv" | paste -sd: -)
+install() { # REF INPUT
+  rm -rf "$work/runner" && mkdir "$work/runner"
+  env PATH="$no_rust" RUNNER_TEMP="$work/runner" GITHUB_ACTION_PATH="$PWD" GITHUB_ACTION_REF="$1" \
+    KW_VERSION="$2" PIP_NO_INDEX=1 PIP_FIND_LINKS="$dist" \
+    bash --noprofile --norc -eo pipefail "$work/install.sh"
+}
+for ref in "v$version" main; do
+  out=$(install "$ref" "")
+  [ "$("$work/runner/keyward/bin/keyward" --version)" = "keyward $version" ] || { echo "action install at $ref: $out"; exit 1; }
+done
+code=0
+install main '0.1; curl x' >"$work/bad.txt" || code=$?
+if [ "$code" != 2 ] || ! grep -q "is not a version" "$work/bad.txt"; then
+  echo "action install with a bad version: exit $code"; cat "$work/bad.txt"; exit 1
+fi
+echo "action.yml install step: keyward-cli==$version from the wheel at v$version and at main; a bad version input exits 2"
+
 scripts/check-precommit-hook.sh "$tools" "$dist" "$version"
