@@ -2,6 +2,8 @@
 //! findings and counters into a `Summary`, and decides the exit code. It neither matches nor
 //! prints.
 
+pub mod state;
+
 use crate::config::Config;
 use crate::detect::hygiene::{self, Scope};
 use crate::detect::{Detector, Scratch};

@@ -4,6 +4,7 @@
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod rules;
 pub mod sanitize;
 pub mod sarif;
