@@ -64,4 +64,34 @@ if [ "$code" != 2 ] || ! grep -q "is not a version" "$work/bad.txt"; then
 fi
 echo "action.yml install step: keyward-cli==$version from the wheel at v$version and at main; a bad version input exits 2"
 
+# the org sweep's Kubernetes script (examples/org-sweep/k8s/configmap.yaml) for one index,
+# twice, against a repository built here: the second run reports only the new commit
+sweep=$work/sweep
+mkdir -p "$sweep/config" "$sweep/data" "$sweep/tmp"
+"$tools/bin/python" - examples/org-sweep/k8s/configmap.yaml "$sweep/config" <<'PY'
+import pathlib, sys, yaml
+data = yaml.safe_load(open(sys.argv[1]))["data"]
+pathlib.Path(sys.argv[2], "sweep.sh").write_text(data["sweep.sh"])
+PY
+git init -q -b main "$sweep/origin"
+printf 'TOKEN = "ghp_%s"\n' "$(printf 'k8sSweep%.0s' 1 2 3 4 5 | head -c 36)" >"$sweep/origin/one.py"
+commit() { git -C "$sweep/origin" add -A && git -C "$sweep/origin" -c user.name=t -c user.email=t@example.test commit -q -m "$1"; }
+commit one
+printf 'unused\nfile://%s\n' "$sweep/origin" >"$sweep/config/repositories.txt"
+run_index() {
+  env PATH="$no_rust" SWEEP_DIR="$sweep/config" DATA_DIR="$sweep/data" TMPDIR="$sweep/tmp" \
+    JOB_COMPLETION_INDEX=1 KEYWARD_VERSION="$version" PIP_NO_INDEX=1 PIP_FIND_LINKS="$dist" \
+    sh "$sweep/config/sweep.sh"
+}
+run_index
+report=$(ls "$sweep"/data/results/*.jsonl)
+[ "$(wc -l <"$report")" = 1 ] || { echo "sweep: first run"; cat "$report"; exit 1; }
+printf 'SECRET = "ghp_%s"\n' "$(printf 'k8sAgain%.0s' 1 2 3 4 5 | head -c 36)" >"$sweep/origin/two.py"
+commit two
+run_index
+if ! grep -q '"path":"two.py"' "$report" || [ "$(wc -l <"$report")" != 1 ]; then
+  echo "sweep: second run"; cat "$report"; exit 1
+fi
+echo "org sweep (k8s script): first run 1 finding, second run only the new commit's"
+
 scripts/check-precommit-hook.sh "$tools" "$dist" "$version"
