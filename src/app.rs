@@ -1,15 +1,16 @@
 //! Command dispatch: turns the parsed command line into a run of one command and its exit code.
 
-use crate::baseline::Coverage;
 use crate::cli::{BaselineArgs, Cli, Command, CommonArgs, RulesAction, ScanArgs};
 use crate::cli::{HistoryArgs, HistoryRange, HookAction, StagedArgs};
 use crate::config::{load_rule_set, Config};
 use crate::detect::catalog::CODE_CHECKS;
 use crate::detect::catalog::KNOWN_SECRET;
-use crate::filter::Filters;
 use crate::report::Summary;
+use crate::scan::baseline::Coverage;
+use crate::scan::filter::Filters;
+use crate::scan::{self, baseline, git as gitscan, hook, knowncache};
 use crate::source::history::Selection;
-use crate::{baseline, gitscan, hook, knowncache, messages, report, rules, scan};
+use crate::{messages, report, rules};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Hook { action } => cmd_hook(action),
         Command::Report {
             action: crate::cli::ReportAction::Merge(args),
-        } => report::merge::run(&args),
+        } => cmd_report_merge(&args),
     }
 }
 
@@ -56,7 +57,7 @@ fn cmd_history(args: HistoryArgs) -> Result<ExitCode> {
     if let Some(state) = state {
         state.save(&summary)?;
     }
-    Ok(scan::exit_code(&summary, &cfg))
+    Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
 /// `history --known-secrets-only --cache` over every ref: the cached result while no ref and
@@ -65,7 +66,7 @@ fn cached_history(
     cfg: &Config,
     rules: &rules::RuleSet,
     repo_path: &Path,
-    known: &crate::detect::known::KnownSecrets,
+    known: &crate::detect::knownsecrets::KnownSecrets,
 ) -> Result<Summary> {
     let started = std::time::Instant::now();
     let repo = crate::source::git::open_repo(repo_path)?;
@@ -115,7 +116,20 @@ fn cmd_staged(args: StagedArgs) -> Result<ExitCode> {
     let mut summary = gitscan::staged(&cfg, &rules, &args.repo)?;
     filters.apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
-    Ok(scan::exit_code(&summary, &cfg))
+    Ok(scan::tree::exit_code(&summary, &cfg))
+}
+
+/// `keyward report merge`: one report from per-repository reports.
+fn cmd_report_merge(args: &crate::cli::MergeArgs) -> Result<ExitCode> {
+    use crate::cli::MergeFormatArg;
+    use report::merge::MergeFormat;
+    let format = match args.format {
+        MergeFormatArg::Json => MergeFormat::Json,
+        MergeFormatArg::Jsonl => MergeFormat::Jsonl,
+        MergeFormatArg::Sarif => MergeFormat::Sarif,
+    };
+    let rules = load_rule_set(&[]).context("failed to load the built-in rules")?;
+    report::merge::run(&args.files, format, args.output.as_deref(), &rules)
 }
 
 fn cmd_hook(action: HookAction) -> Result<ExitCode> {
@@ -136,21 +150,17 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     } else {
         Coverage::Partial
     };
-    let mut summary = scan::scan_paths(&cfg, &rules, &args.paths, args.no_ignore);
+    let mut summary = scan::tree::scan_paths(&cfg, &rules, &args.paths, args.no_ignore);
     filters.with_coverage(coverage).apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
-    Ok(scan::exit_code(&summary, &cfg))
+    Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
 /// What every scanning command sets up before it scans `scanned`: the configuration with
 /// `.keyward.yaml` applied, the rule set, and the filters (allowlist, baseline) to apply to
 /// the finished summary before the report.
 fn prepare(common: &CommonArgs, scanned: &Path) -> Result<(Config, rules::RuleSet, Filters)> {
-    let mut cfg = Config::from_args(common)?;
-    messages::set_quiet(cfg.quiet);
-    cfg.load_project(scanned)?;
-    let rules = cfg.rule_set()?;
-    cfg.load_known_secrets(&rules)?;
+    let (cfg, rules) = Config::build(common, scanned)?;
     let filters = Filters::new(&cfg)?;
     Ok((cfg, rules, filters))
 }
@@ -202,7 +212,7 @@ fn baseline_scan(
     } else if args.staged {
         gitscan::staged(cfg, rules, &args.path)?
     } else {
-        scan::scan_paths(cfg, rules, std::slice::from_ref(&args.path), args.no_ignore)
+        scan::tree::scan_paths(cfg, rules, std::slice::from_ref(&args.path), args.no_ignore)
     };
     Ok((summary, coverage))
 }
@@ -246,7 +256,13 @@ fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
     let results: Vec<(String, String, Vec<String>)> = set
         .rules()
         .iter()
-        .map(|r| (r.source.clone(), r.id.clone(), rules::check::check_rule(r)))
+        .map(|r| {
+            (
+                r.source.clone(),
+                r.id.clone(),
+                crate::detect::rulecheck::check_rule(r),
+            )
+        })
         .collect();
     report::print_text(&report::rules::check_results(&results, total))?;
     let failed = results.iter().any(|(_, _, p)| !p.is_empty());

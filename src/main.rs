@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 /// Wipes freed memory while `--known-secrets` values are loaded (see `WipeWhenArmed`).
 #[global_allocator]
-static ALLOCATOR: keyward::launch::harden::WipeWhenArmed =
-    keyward::launch::harden::WipeWhenArmed(keyward::launch::harden::ZeroOnFree(std::alloc::System));
+static ALLOCATOR: keyward::env::wipe::WipeWhenArmed =
+    keyward::env::wipe::WipeWhenArmed(keyward::env::wipe::ZeroOnFree(std::alloc::System));
 
 fn main() -> ExitCode {
     match keyward::app::run() {

@@ -2,10 +2,11 @@
 //! that name the file, and `keyward rules list|show|check`.
 
 use crate::harness::Project;
+use keyward::detect::rulecheck::check_rule;
 use keyward::finding::Kind;
 use keyward::rules::automaton::KeywordDfa;
 use keyward::rules::builtin::{BUILTIN_DFA, BUILTIN_KEYWORDS, BUILTIN_RULES};
-use keyward::rules::{builtin_rules, builtin_syntax, check::check_rule, parse_file, RuleSet};
+use keyward::rules::{builtin_rules, builtin_syntax, parse_file, RuleSet};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 

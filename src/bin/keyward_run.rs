@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 /// Every heap buffer is wiped before it is freed: the launcher handles secrets.
 #[global_allocator]
-static ALLOCATOR: launch::harden::ZeroOnFree = launch::harden::ZeroOnFree(std::alloc::System);
+static ALLOCATOR: keyward::env::wipe::ZeroOnFree =
+    keyward::env::wipe::ZeroOnFree(std::alloc::System);
 
 fn main() -> ExitCode {
     let args = match launch::parse_args() {

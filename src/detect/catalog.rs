@@ -3,9 +3,7 @@
 //! checks themselves live in `detect::hygiene`; this module owns their metadata and the one way
 //! to turn a check into a `Finding`, so fingerprints are built as for YAML rules.
 
-use super::engine::finding_fingerprint;
-use crate::finding::{Finding, Kind, Severity};
-use crate::secret::Secret;
+use crate::finding::{Finding, Kind, Maker, Severity};
 
 #[derive(Debug)]
 pub struct CodeCheck {
@@ -20,19 +18,14 @@ impl CodeCheck {
     /// A finding of this check at `path`, 1-based `line` and `column`, with `value` as the
     /// matched evidence (the requirement line, the USER instruction, the path of the file).
     pub fn finding(&self, path: &str, line: u32, column: u32, value: &[u8]) -> Finding {
-        Finding {
-            rule: self.id.to_string(),
-            title: self.title.to_string(),
+        let maker = Maker {
+            id: self.id,
+            title: self.title,
             kind: self.kind,
             severity: self.severity,
-            path: path.to_string(),
-            line,
-            column,
-            commit: None,
-            secret: Secret::new(value),
-            fingerprint: finding_fingerprint(self.id, self.kind, path, value),
-            remediation: self.remediation.to_string(),
-        }
+            remediation: self.remediation,
+        };
+        Finding::new(&maker, path, line, column, value)
     }
 
     /// A file-level finding: line 1, column 1, the path as its evidence.
@@ -49,7 +42,7 @@ pub fn check(id: &str) -> &'static CodeCheck {
         .unwrap_or_else(|| panic!("no code check `{id}` in CODE_CHECKS"))
 }
 
-/// The id of the `--known-secrets` check (`detect::known`).
+/// The id of the `--known-secrets` check (`detect::knownsecrets`).
 pub const KNOWN_SECRET: &str = "known-secret";
 
 /// Every code check, in id order.

@@ -3,11 +3,10 @@
 //! value checks, inline allow). With the prefilter off every rule runs over the whole buffer;
 //! the two modes must give identical findings (tested).
 
-use super::known::{self, KnownSecrets};
-use super::{allow, entropy, generic, keywords, lines::LineIndex, notebook, placeholder};
+use super::knownsecrets::{self as known, KnownSecrets};
+use super::{allow, entropy, generic, keywords, lineindex::LineIndex, notebook, placeholder};
 use crate::finding::{Finding, Kind};
 use crate::rules::{Rule, RuleSet, Validator};
-use crate::secret::{fingerprint, Secret};
 
 /// How far a window reaches around a keyword when the line is long.
 const BEFORE: usize = 512;
@@ -236,40 +235,9 @@ impl<'r> Detector<'r> {
                 let rule = self.rules.rule(h.rule);
                 let (line, column) = index.locate(data, h.start);
                 let value = &data[h.start..h.end];
-                make_finding(rule, path, line, column, value)
+                Finding::new(&rule.maker(), path, line, column, value)
             })
             .collect()
-    }
-}
-
-/// Builds a finding for `rule` at a location with the matched `value`.
-pub fn make_finding(rule: &Rule, path: &str, line: u32, column: u32, value: &[u8]) -> Finding {
-    Finding {
-        rule: rule.id.clone(),
-        title: rule.title.clone(),
-        kind: rule.kind,
-        severity: rule.severity,
-        path: path.to_string(),
-        line,
-        column,
-        commit: None,
-        secret: Secret::new(value),
-        fingerprint: finding_fingerprint(&rule.id, rule.kind, path, value),
-        remediation: rule.remediation.clone(),
-    }
-}
-
-/// Secrets are identified by rule and value alone (they survive moves). A hygiene finding's
-/// value is not unique (`DEBUG = True` is everywhere), so its path is part of its identity.
-pub fn finding_fingerprint(rule: &str, kind: Kind, path: &str, value: &[u8]) -> String {
-    match kind {
-        Kind::Secret => fingerprint(rule, value),
-        Kind::Hygiene => {
-            let mut keyed = path.as_bytes().to_vec();
-            keyed.push(0);
-            keyed.extend_from_slice(value);
-            fingerprint(rule, &keyed)
-        }
     }
 }
 
@@ -304,9 +272,9 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
         return false;
     }
     match rule.validator {
-        Validator::None => true,
-        Validator::GenericValue => generic::plausible(ctx.key, ctx.quoted, value, path),
-        Validator::UrlPassword => generic::url_password_plausible(value, ctx.tail),
+        None => true,
+        Some(Validator::GenericValue) => generic::plausible(ctx.key, ctx.quoted, value, path),
+        Some(Validator::UrlPassword) => generic::url_password_plausible(value, ctx.tail),
     }
 }
 

@@ -2,8 +2,8 @@
 //! value comes from (file and line, process environment, reference), which sources it won
 //! over, and a masked value. The only place in `launch` that writes to stdout.
 
-use super::env::{Plan, Var, WITHHELD};
-use super::notice::escape;
+use crate::env::plan::{Plan, Var, WITHHELD};
+use crate::launch::notice::escape;
 use std::io::{self, Write};
 
 struct Row {
@@ -90,7 +90,7 @@ fn source(var: &Var) -> String {
 /// `****(24)` for secrets; other values show a short prefix (none below 8 characters).
 pub fn masked(key: &str, var: &Var) -> String {
     let chars = var.value.chars().count();
-    if super::secrets::holds_secret(key, var) {
+    if crate::env::sensitive::holds_secret(key, var) {
         return format!("****({chars})");
     }
     let shown = match chars {
@@ -105,7 +105,7 @@ pub fn masked(key: &str, var: &Var) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launch::env::Origin;
+    use crate::env::plan::Origin;
 
     fn var(value: &str, reference: Option<&str>) -> Var {
         let origin = Origin::File {

@@ -1,9 +1,9 @@
 //! `--format human`: one block per finding, coloured when the terminal allows (`--color`,
 //! `NO_COLOR`), every piece of scanned text escaped.
 
-use super::sanitize::escape;
 use super::{shown_secret, ReportOptions, Summary};
 use crate::finding::{Finding, Kind, Severity};
+use crate::sanitize::escape;
 use colored::{ColoredString, Colorize};
 use std::io::{self, Write};
 

@@ -2,9 +2,9 @@
 //! Pipelines). One test suite; one failing test case per finding, its secret redacted; a clean
 //! run is one passing test case, so the CI view shows that the gate ran.
 
-use super::sanitize::escape;
 use super::{shown_secret, ReportOptions, Summary};
 use crate::finding::Finding;
+use crate::sanitize::escape;
 use std::io::{self, Write};
 
 pub fn render(out: &mut dyn Write, summary: &Summary, opts: &ReportOptions) -> io::Result<()> {

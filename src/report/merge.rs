@@ -5,15 +5,15 @@
 //! never reveals more than the reports it reads. It scans nothing.
 
 use super::{json::finding_value, sarif, Format, ReportOptions, Stats, Summary};
-use crate::cli::{MergeArgs, MergeFormatArg};
 use crate::finding::{CommitInfo, Finding, Kind, Severity};
+use crate::rules::RuleSet;
 use crate::secret::Secret;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// One finding as keyward's JSON reports write it (unknown fields are ignored, so a merged
@@ -45,10 +45,24 @@ struct Merged {
     others: Vec<Located>,
 }
 
-/// Reads, merges and writes; exit 0 without findings, 1 with.
-pub fn run(args: &MergeArgs) -> Result<ExitCode> {
+/// The merged report's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeFormat {
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+/// Reads the reports `files`, merges them and writes the result to `output` (stdout when
+/// `None`); `rules` supplies the SARIF rule references. Exit 0 without findings, 1 with.
+pub fn run(
+    files: &[PathBuf],
+    format: MergeFormat,
+    output: Option<&Path>,
+    rules: &RuleSet,
+) -> Result<ExitCode> {
     let mut all = Vec::new();
-    for file in &args.files {
+    for file in files {
         let repository = repository_name(file);
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("failed to read the report {}", file.display()))?;
@@ -62,14 +76,13 @@ pub fn run(args: &MergeArgs) -> Result<ExitCode> {
     let read = all.len();
     let merged = merge(all);
     let stats = json!({
-        "reports": args.files.len(),
+        "reports": files.len(),
         "findings_read": read,
         "findings": merged.len(),
         "duplicates": read - merged.len(),
     });
-    let rules = crate::config::load_rule_set(&[]).context("failed to load the built-in rules")?;
-    let doc = render(&merged, args.format, &rules, stats);
-    write(&doc, args.output.as_deref())?;
+    let doc = render(&merged, format, rules, stats);
+    write(&doc, output)?;
     Ok(if merged.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -177,21 +190,16 @@ fn entry(m: &Merged) -> Value {
 
 /// The merged report as bytes: JSON lines, a JSON document, or a SARIF log with the
 /// repository and the other occurrences of each result in its `properties`.
-fn render(
-    merged: &[Merged],
-    format: MergeFormatArg,
-    rules: &crate::rules::RuleSet,
-    stats: Value,
-) -> Vec<u8> {
+fn render(merged: &[Merged], format: MergeFormat, rules: &RuleSet, stats: Value) -> Vec<u8> {
     let mut out = Vec::new();
     match format {
-        MergeFormatArg::Jsonl => {
+        MergeFormat::Jsonl => {
             for m in merged {
                 out.extend(serde_json::to_vec(&entry(m)).expect("json"));
                 out.push(b'\n');
             }
         }
-        MergeFormatArg::Json => {
+        MergeFormat::Json => {
             let findings: Vec<Value> = merged.iter().map(entry).collect();
             let doc = json!({
                 "tool": {"name": "keyward", "version": env!("CARGO_PKG_VERSION")},
@@ -201,7 +209,7 @@ fn render(
             out = serde_json::to_vec_pretty(&doc).expect("json");
             out.push(b'\n');
         }
-        MergeFormatArg::Sarif => {
+        MergeFormat::Sarif => {
             let doc = sarif_document(merged, rules);
             out = serde_json::to_vec_pretty(&doc).expect("json");
             out.push(b'\n');
@@ -210,7 +218,7 @@ fn render(
     out
 }
 
-fn sarif_document(merged: &[Merged], rules: &crate::rules::RuleSet) -> Value {
+fn sarif_document(merged: &[Merged], rules: &RuleSet) -> Value {
     let summary = Summary {
         findings: merged.iter().map(|m| m.first.finding.clone()).collect(),
         stats: Stats::default(),

@@ -1,21 +1,21 @@
-//! Rules: raw syntax (`syntax`, serde) → compiled `Rule` → `RuleSet` (one keyword automaton
+//! Rules: raw syntax (`schema`, serde) → compiled `Rule` → `RuleSet` (one keyword automaton
 //! for all rules, regexes compiled on first use). Loading is strict: every problem is an error
 //! naming the file. This module never reads the files being scanned.
 
 pub mod automaton;
 pub mod builtin;
-pub mod check;
-pub mod globs;
-pub mod syntax;
+pub(crate) mod globs;
+pub mod schema;
 pub mod yaml;
 
-use crate::finding::{Kind, Severity};
+use crate::finding::{Kind, Maker, Severity};
 use automaton::KeywordDfa;
 use globs::PathGlobs;
 use regex::bytes::Regex;
+pub use schema::Validator;
+use schema::{RuleFile, RuleSyntax};
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use syntax::{RuleFile, RuleSyntax};
 
 /// A rule file or rule that cannot be loaded, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -47,17 +47,6 @@ impl RuleError {
     }
 }
 
-/// Extra code-level checks a match must pass after the regex, for rules whose precision needs
-/// more than a regex and an entropy bound (the generic assignment detector).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Validator {
-    None,
-    /// Secret-named assignment: the value must look like a real credential.
-    GenericValue,
-    /// Password in a URL: a weak one for a local or documentation host is a dev default.
-    UrlPassword,
-}
-
 #[derive(Debug)]
 pub struct Rule {
     pub id: String,
@@ -76,26 +65,45 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// The file the rule came from (`patterns/…` or a user file).
     pub source: String,
-    pub validator: Validator,
+    /// The check after the regex (`validate:`).
+    pub validator: Option<Validator>,
     /// The pattern can span lines (`(?s)` or `\n`): its search window extends past the line.
     pub multiline: bool,
-    regex: OnceLock<Option<Regex>>,
+    regex: OnceLock<Result<Regex, String>>,
 }
 
 impl Rule {
     /// The compiled regex, built on first use so that start-up stays cheap. Patterns are
     /// validated when loaded (user rules) or by the test suite (built-in rules); one that still
-    /// fails is reported once (the run ends with exit 2) and the rule matches nothing.
+    /// fails matches nothing, and `RuleSet::regex_errors` names it for the scan to report
+    /// (detection never prints).
     pub fn regex(&self) -> Option<&Regex> {
         self.regex
-            .get_or_init(|| match build_regex(&self.pattern) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    crate::messages::file_error(&self.source, format!("rule `{}`: {e}", self.id));
-                    None
-                }
-            })
+            .get_or_init(|| build_regex(&self.pattern).map_err(|e| e.to_string()))
             .as_ref()
+            .ok()
+    }
+
+    /// The error of a regex that failed to compile on first use.
+    fn regex_error(&self) -> Option<RuleError> {
+        match self.regex.get() {
+            Some(Err(e)) => Some(RuleError::new(
+                &self.source,
+                format!("rule `{}`: {e}", self.id),
+            )),
+            _ => None,
+        }
+    }
+
+    /// What its findings say about it.
+    pub fn maker(&self) -> Maker<'_> {
+        Maker {
+            id: &self.id,
+            title: &self.title,
+            kind: self.kind,
+            severity: self.severity,
+            remediation: &self.remediation,
+        }
     }
 
     /// Whether the rule applies to a file at `path` (its `paths` globs, if any).
@@ -119,7 +127,7 @@ impl Rule {
     /// Whether the rule is one of the generic (provider-less) detectors, which give way to a
     /// provider rule that matched the same value.
     pub fn is_generic(&self) -> bool {
-        self.validator == Validator::GenericValue
+        self.validator == Some(Validator::GenericValue)
     }
 }
 
@@ -173,13 +181,6 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         return Err(fail(format!("bad path glob `{bad}`")));
     }
     let multiline = spans_lines(&raw.pattern);
-    let validator = if raw.id.starts_with("generic-") && file.starts_with("patterns/") {
-        Validator::GenericValue
-    } else if file.starts_with("patterns/databases/") {
-        Validator::UrlPassword
-    } else {
-        Validator::None
-    };
     Ok(Rule {
         id: raw.id,
         title: raw.title,
@@ -195,7 +196,7 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         examples: raw.examples,
         negative_examples: raw.negative_examples,
         source: file.to_string(),
-        validator,
+        validator: raw.validate,
         multiline,
         regex: OnceLock::new(),
     })
@@ -233,21 +234,7 @@ pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
 
 /// The raw syntax of a built-in rule.
 pub fn builtin_syntax(rule: &builtin::BuiltinRule) -> RuleSyntax {
-    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
-    RuleSyntax {
-        id: rule.id.into(),
-        title: rule.title.into(),
-        kind: rule.kind,
-        severity: rule.severity,
-        keywords: strings(rule.keywords),
-        pattern: rule.pattern.into(),
-        min_entropy: rule.min_entropy,
-        paths: strings(rule.paths),
-        remediation: rule.remediation.into(),
-        references: strings(rule.references),
-        examples: strings(rule.examples),
-        negative_examples: strings(rule.negative_examples),
-    }
+    rule.syntax()
 }
 
 /// Loads and compiles (with full validation) a user rule file.
@@ -294,7 +281,7 @@ impl RuleSet {
                 keywordless.push(i as u32);
             }
             for kw in &rule.keywords {
-                let key = kw.to_ascii_lowercase();
+                let key = schema::normalize_keyword(kw);
                 let slot = *index.entry(key.clone()).or_insert_with(|| {
                     keywords.push(key);
                     keyword_rules.push(Vec::new());
@@ -353,6 +340,11 @@ impl RuleSet {
     /// The length of the longest keyword, in bytes.
     pub fn longest_keyword(&self) -> usize {
         self.longest_keyword
+    }
+
+    /// The rules whose regex failed to compile when a scan first used it.
+    pub fn regex_errors(&self) -> Vec<RuleError> {
+        self.rules.iter().filter_map(Rule::regex_error).collect()
     }
 
     /// Rules without keywords: they run on every file.

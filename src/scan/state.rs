@@ -2,14 +2,14 @@
 //! the state file (per ref, the last commit scanned: ref names and commit ids only, never a
 //! finding, path or value) and the choice of commits from it: what each ref gained since its
 //! last scanned commit. A ref that no longer contains that commit (a force-push, a rewritten
-//! branch) is scanned in full, with a note. The scan itself is `gitscan::history`; this
+//! branch) is scanned in full, with a note. The scan itself is `scan::git::history`; this
 //! module neither matches nor prints findings.
 
 use crate::config::Config;
-use crate::gitscan;
 use crate::messages;
 use crate::report::Summary;
 use crate::rules::RuleSet;
+use crate::scan::git as gitscan;
 use crate::source::git::open_repo;
 use crate::source::history::Selection;
 use anyhow::{bail, Context, Result};

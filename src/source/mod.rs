@@ -2,14 +2,13 @@
 //! their own modules). Sources never match and never print findings; they hand the
 //! orchestrator paths and bytes, and report per-file problems through `messages`.
 
-pub mod git;
+pub(crate) mod git;
 pub mod gitblob;
-pub mod gitpack;
-pub mod history;
+pub(crate) mod gitpack;
+pub(crate) mod history;
 pub mod staged;
-pub mod stdin;
-pub mod tree;
-pub mod treefacts;
+pub(crate) mod stdin;
+pub(crate) mod tree;
 
 /// How a source reads one file's bytes.
 pub enum Content {

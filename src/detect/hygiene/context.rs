@@ -5,7 +5,7 @@
 //! line where a secret rule already fired is dropped too: one line, one alarm.
 
 use super::paths::{is_dev_module, is_python, is_test_path, names_dev_variant};
-use crate::detect::lines::LineIndex;
+use crate::detect::lineindex::LineIndex;
 use crate::finding::{Finding, Kind};
 
 /// Hygiene rules that a secret finding on the same line makes redundant.

@@ -7,13 +7,13 @@
 //! finding is "this file was committed" (env files, key files, credentials files), not the
 //! configuration checks, which matter for today's tree.
 
-pub mod context;
-pub mod dockerfile;
-pub mod envfile;
-pub mod keyfiles;
-pub mod paths;
-pub mod requirements;
-pub mod tree;
+pub(crate) mod context;
+pub(crate) mod dockerfile;
+pub(crate) mod envfile;
+pub(crate) mod keyfiles;
+pub(crate) mod paths;
+pub(crate) mod requirements;
+pub(crate) mod tree;
 
 pub use paths::is_env_file;
 pub use tree::{check_tree, EnvFile, GitignoreFile, TreeFacts};
@@ -68,7 +68,7 @@ pub fn refine(path: &str, data: &[u8], findings: &mut Vec<Finding>, scope: Scope
 /// Moves a finding to `path` (a multi-root scan prefixes its root), keeping its fingerprint
 /// consistent with the new path.
 pub fn relocate(finding: &mut Finding, path: String) {
-    finding.fingerprint = crate::detect::engine::finding_fingerprint(
+    finding.fingerprint = crate::finding::finding_fingerprint(
         &finding.rule,
         finding.kind,
         &path,

@@ -1,0 +1,137 @@
+//! Small judgements about names and values, shared by both binaries (no scanner rule is
+//! involved): which variable names hold secrets, which values are placeholders,
+//! and which spell "true". Pure functions; nothing here reads or prints.
+
+/// Words that mark a variable as holding a secret wherever they appear in its name.
+const SECRET_WORDS: &[&str] = &[
+    "SECRET",
+    "TOKEN",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "CREDENTIAL",
+    "PRIVATE_KEY",
+    "API_KEY",
+    "APIKEY",
+    "ACCESS_KEY",
+];
+
+/// Endings that mark a secret only at the end of a name (`STRIPE_KEY`, `DB_PASS`), so that
+/// `PASSWORD_MIN_LENGTH`-like names are caught by the words above and `KEYBOARD` is not.
+const SECRET_SUFFIXES: &[&str] = &["_KEY", "_PASS", "_PWD", "_DSN"];
+
+/// True for names such as `DB_PASSWORD`, `STRIPE_API_KEY`, `github_token`.
+pub fn is_secret_name(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_WORDS.iter().any(|word| upper.contains(word))
+        || SECRET_SUFFIXES.iter().any(|suffix| upper.ends_with(suffix))
+}
+
+/// True for values left in from a template: `changeme`, `xxx`, `<your key>`, `TODO`.
+pub fn is_placeholder(value: &str) -> bool {
+    let value = value.trim();
+    let lower = value.to_ascii_lowercase();
+    let exact = matches!(
+        lower.as_str(),
+        "todo" | "fixme" | "tbd" | "replaceme" | "replace_me" | "placeholder"
+    );
+    exact
+        || lower.contains("changeme")
+        || lower.contains("change_me")
+        || lower.contains("change-me")
+        || starts_with_word(&lower, "todo")
+        || (value.len() >= 3 && value.bytes().all(|b| b == b'x' || b == b'X'))
+        || has_run_of_x(value, 6)
+        || (value.len() >= 3 && value.starts_with('<') && value.ends_with('>'))
+}
+
+/// `TODO: set me` and `todo-fill-in`, but not `todolist`.
+fn starts_with_word(lower: &str, word: &str) -> bool {
+    lower
+        .strip_prefix(word)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|next| !next.is_ascii_alphanumeric())
+}
+
+/// `sk_live_xxxxxxxxxxxx`: a run of `x` that no random token has by chance.
+fn has_run_of_x(value: &str, run: usize) -> bool {
+    let mut current = 0;
+    for byte in value.bytes() {
+        current = if byte == b'x' || byte == b'X' {
+            current + 1
+        } else {
+            0
+        };
+        if current >= run {
+            return true;
+        }
+    }
+    false
+}
+
+/// `1`, `true`, `yes`, `on` (any case): what Flask, Django settings and most `.env` readers
+/// take as true.
+pub fn is_truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on" | "y" | "t"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "DB_PASSWORD",
+            "stripe_api_key",
+            "GITHUB_TOKEN",
+            "SECRET_KEY",
+            "SMTP_PASS",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["PATH", "PWD", "DATABASE_HOST", "KEYBOARD", "PORT", "DEBUG"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        for value in [
+            "changeme",
+            "CHANGE_ME",
+            "xxx",
+            "XXXXXXXX",
+            "<your-key>",
+            "TODO",
+            "TODO: fill",
+        ] {
+            assert!(is_placeholder(value), "{value}");
+        }
+        assert!(is_placeholder("sk_live_xxxxxxxxxxxxxxxx"));
+        for value in [
+            "",
+            "hunter2-but-long",
+            "todolist",
+            "exxon",
+            "<a",
+            "8000",
+            "x",
+        ] {
+            assert!(!is_placeholder(value), "{value}");
+        }
+    }
+
+    #[test]
+    fn truthy() {
+        for value in ["1", "True", "yes", "ON"] {
+            assert!(is_truthy(value));
+        }
+        for value in ["0", "false", "", "off", "no", "2"] {
+            assert!(!is_truthy(value));
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Which values are secrets (`holds_secret`: what `--mask` hides and `--check-history` looks
+//! for), and in which spellings `--mask` hides them: values resolved from references, values of
+//! secret-named variables and token-like values, 6 characters or longer, as written, base64-encoded (at
+//! each of the three byte alignments, standard and URL-safe alphabets) and URL-encoded, plus the
+//! password of any `scheme://user:password@host` value. Produces byte patterns for `mask`.
+
+use super::names;
+use super::plan::{Plan, Var, WITHHELD};
+
+/// Shorter values would mask common words; they are left alone.
+pub const MIN_LEN: usize = 6;
+
+/// Whether the launcher treats `var` (named `key`) as a secret: a resolved reference, a
+/// secret-named variable, or a value that reads like a generated credential.
+pub fn holds_secret(key: &str, var: &Var) -> bool {
+    var.reference.is_some() || names::is_secret_name(key) || token_like(&var.value)
+}
+
+/// A value that reads like a generated credential whatever its variable is called: 20 or more
+/// characters without spaces, letters and digits mixed, not a URL or a path.
+fn token_like(value: &str) -> bool {
+    value.len() >= 20
+        && !value.contains("://")
+        && !value.starts_with(['/', '.', '~'])
+        && !value.bytes().any(|b| b.is_ascii_whitespace())
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
+        && value.bytes().filter(|&b| b == b'.').count() < 2
+}
+
+/// Every value the program's output must not show.
+pub fn secret_values(plan: &Plan) -> Vec<&str> {
+    let mut values = Vec::new();
+    for (key, var) in &plan.vars {
+        if holds_secret(key, var) {
+            values.push(var.value.as_str());
+        }
+    }
+    for (key, value) in &plan.process {
+        if !plan.vars.contains_key(key)
+            && (names::is_secret_name(key) || WITHHELD.contains(&key.as_str()))
+        {
+            values.push(value.as_str());
+        }
+    }
+    let passwords: Vec<&str> = plan
+        .vars
+        .values()
+        .map(|var| var.value.as_str())
+        .chain(plan.process.values().map(String::as_str))
+        .filter_map(url_password)
+        .collect();
+    values.extend(passwords);
+    values
+}
+
+/// The byte patterns to mask, sorted and without duplicates. None contains a newline: a
+/// multi-line value is masked line by line (and whole, in its encoded forms).
+pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
+    let mut patterns = Vec::new();
+    for value in values {
+        for line in value.split('\n') {
+            push(
+                &mut patterns,
+                line.trim_end_matches('\r').as_bytes().to_vec(),
+            );
+        }
+        patterns.extend(encoded_forms(value.as_bytes()));
+    }
+    patterns.sort();
+    patterns.dedup();
+    patterns
+}
+
+/// The value's base64 and URL-encoded spellings (not the value itself), each at least
+/// `MIN_LEN` bytes; none for a value shorter than that.
+pub fn encoded_forms(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut forms = Vec::new();
+    if value.len() >= MIN_LEN {
+        base64_forms(value, &mut forms);
+        push(&mut forms, url_encoded(value, false));
+        push(&mut forms, url_encoded(value, true));
+    }
+    forms
+}
+
+fn push(patterns: &mut Vec<Vec<u8>>, pattern: Vec<u8>) {
+    if pattern.len() >= MIN_LEN && !pattern.contains(&b'\n') {
+        patterns.push(pattern);
+    }
+}
+
+const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The value as it appears inside any base64 text: encoded after 0, 1 or 2 other bytes, with
+/// the characters that depend on those neighbours cut off. The whole padded encoding is kept
+/// too, since that is what `base64.b64encode(value)` prints.
+fn base64_forms(value: &[u8], patterns: &mut Vec<Vec<u8>>) {
+    for alphabet in [STANDARD, URL_SAFE] {
+        let mut padded = base64(value, alphabet);
+        let pad = (3 - value.len() % 3) % 3;
+        padded.extend(std::iter::repeat_n(b'=', pad));
+        push(patterns, padded);
+        for offset in 0..3 {
+            let mut shifted = vec![0u8; offset];
+            shifted.extend_from_slice(value);
+            let encoded = base64(&shifted, alphabet);
+            let head = [0, 2, 3][offset];
+            let tail = usize::from(shifted.len() % 3 != 0);
+            if encoded.len() > head + tail {
+                push(patterns, encoded[head..encoded.len() - tail].to_vec());
+            }
+        }
+    }
+}
+
+/// Unpadded base64.
+fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(alphabet[(n >> (18 - 6 * i)) as usize & 63]);
+        }
+    }
+    out
+}
+
+/// Percent-encoding of everything but unreserved characters (`quote(value, safe="")`), or
+/// with `+` for spaces as HTML forms encode them.
+fn url_encoded(value: &[u8], form: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() * 3);
+    for &byte in value {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte),
+            b' ' if form => out.push(b'+'),
+            _ => out.extend_from_slice(format!("%{byte:02X}").as_bytes()),
+        }
+    }
+    out
+}
+
+/// The password in `postgres://user:password@host/db`.
+pub fn url_password(value: &str) -> Option<&str> {
+    let (_, rest) = value.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    Some(password).filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contains(patterns: &[Vec<u8>], text: &str) -> bool {
+        patterns
+            .iter()
+            .any(|p| text.as_bytes().windows(p.len()).any(|w| w == p.as_slice()))
+    }
+
+    #[test]
+    fn base64_matches_known_encodings() {
+        assert_eq!(base64(b"hello!!", STANDARD), b"aGVsbG8hIQ");
+        assert_eq!(base64(b"\xfb\xff", URL_SAFE), b"-_8");
+    }
+
+    #[test]
+    fn base64_forms_survive_any_alignment() {
+        let secret = "s3cr3t-Value/42"; // keyward:allow (test value)
+        let patterns = patterns(&[secret]);
+        for prefix in ["", "a", "ab", "abc", "user:"] {
+            let mut text = prefix.as_bytes().to_vec();
+            text.extend_from_slice(secret.as_bytes());
+            text.extend_from_slice(b"\nmore");
+            let encoded = String::from_utf8(base64(&text, STANDARD)).unwrap();
+            assert!(
+                contains(&patterns, &encoded),
+                "prefix {prefix:?}: {encoded}"
+            );
+        }
+    }
+
+    #[test]
+    fn url_forms_and_short_values() {
+        let patterns = patterns(&["p@ss word&x", "short"]);
+        assert!(contains(&patterns, "q=p%40ss%20word%26x"));
+        assert!(contains(&patterns, "q=p%40ss+word%26x"));
+        assert!(!contains(&patterns, "short"));
+        assert!(patterns.iter().all(|p| !p.contains(&b'\n')));
+    }
+
+    #[test]
+    fn url_passwords() {
+        assert_eq!(
+            url_password("postgres://app:hunter22@db:5432/x"),
+            Some("hunter22")
+        );
+        assert_eq!(url_password("redis://:pw123456@cache/0"), Some("pw123456"));
+        assert_eq!(url_password("https://example.com/a@b:c"), None);
+        assert_eq!(url_password("plain"), None);
+    }
+}

@@ -1,0 +1,89 @@
+//! Starts the program, never through a shell: on Unix the launcher `exec`s it, so signals and
+//! the exit status are the program's own; elsewhere it waits for it. Maps failures to the
+//! `env(1)` exit codes: 127 not found, 126 found but not executable.
+
+use super::coredump::CoreLimit;
+use crate::env::plan::Plan;
+use std::ffi::OsString;
+use std::io;
+use std::process::{Command, ExitStatus};
+
+/// Why the program could not be started; the exit code tells the two apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{program}: command not found")]
+    NotFound { program: String },
+    #[error("{program}: cannot execute: {reason}")]
+    NotExecutable { program: String, reason: io::Error },
+}
+
+impl StartError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::NotFound { .. } => 127,
+            StartError::NotExecutable { .. } => 126,
+        }
+    }
+
+    pub fn from_io(program: &OsString, err: io::Error) -> StartError {
+        let program = crate::launch::notice::escape(&program.to_string_lossy());
+        match err.kind() {
+            io::ErrorKind::NotFound => StartError::NotFound { program },
+            _ => StartError::NotExecutable {
+                program,
+                reason: err,
+            },
+        }
+    }
+}
+
+/// The command with the plan's variables set and Vault credentials removed (the token stays
+/// with `--pass-vault-token`).
+pub fn command(argv: &[OsString], plan: &Plan) -> Command {
+    let mut command = Command::new(&argv[0]);
+    command.args(&argv[1..]).envs(plan.changes());
+    for key in plan.withheld() {
+        command.env_remove(key);
+    }
+    command
+}
+
+/// Replaces the launcher with the program. Returns only on failure.
+#[cfg(unix)]
+pub fn exec(mut command: Command, program: &OsString, core: &CoreLimit) -> StartError {
+    use std::os::unix::process::CommandExt;
+    core.restore();
+    let err = command.exec();
+    StartError::from_io(program, err)
+}
+
+/// Without `exec`, the launcher runs the program and passes its exit code on.
+#[cfg(not(unix))]
+pub fn exec(mut command: Command, program: &OsString, core: &CoreLimit) -> StartError {
+    core.restore();
+    match command.status() {
+        Ok(status) => std::process::exit(i32::from(exit_code(status))),
+        Err(err) => StartError::from_io(program, err),
+    }
+}
+
+/// The program's exit code, or 128+N when signal N ended it (what a shell reports).
+pub fn exit_code(status: ExitStatus) -> u8 {
+    if let Some(code) = status.code() {
+        return code as u8;
+    }
+    signal_code(status)
+}
+
+#[cfg(unix)]
+fn signal_code(status: ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .signal()
+        .map_or(125, |signal| 128u8.wrapping_add(signal as u8))
+}
+
+#[cfg(not(unix))]
+fn signal_code(_: ExitStatus) -> u8 {
+    125
+}

@@ -1,0 +1,8 @@
+//! Starting the program: `exec` replaces the launcher, `pump` runs it with masked output,
+//! `signals` forwards signals to it; `coredump` keeps core dumps off meanwhile.
+
+pub(crate) mod coredump;
+pub(crate) mod exec;
+pub(crate) mod pump;
+#[cfg(unix)]
+pub(crate) mod signals;
