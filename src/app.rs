@@ -25,6 +25,9 @@ pub fn run() -> Result<ExitCode> {
         Command::History(args) => cmd_history(args),
         Command::Staged(args) => cmd_staged(args),
         Command::Hook { action } => cmd_hook(action),
+        Command::Report {
+            action: crate::cli::ReportAction::Merge(args),
+        } => cmd_report_merge(&args),
     }
 }
 
@@ -33,16 +36,27 @@ pub fn run() -> Result<ExitCode> {
 fn cmd_history(args: HistoryArgs) -> Result<ExitCode> {
     let (cfg, rules, filters) = prepare(&args.common, &args.repo)?;
     let sel = history_selection(&args.range);
-    let mut summary = match (args.cache, &cfg.known) {
-        (true, Some(known)) if history_coverage(&sel) == Coverage::History => {
+    let mut state = None;
+    let mut summary = match (args.cache, &cfg.known, &args.since_state) {
+        (_, _, Some(file)) => {
+            let (summary, pending) = scan::state::history(&cfg, &rules, &args.repo, file)?;
+            state = Some(pending);
+            summary
+        }
+        (true, Some(known), None) if history_coverage(&sel) == Coverage::History => {
             cached_history(&cfg, &rules, &args.repo, known)?
         }
         _ => gitscan::history(&cfg, &rules, &args.repo, &sel)?,
     };
-    filters
-        .with_coverage(history_coverage(&sel))
-        .apply(&mut summary);
+    let coverage = match state {
+        Some(_) => Coverage::Partial,
+        None => history_coverage(&sel),
+    };
+    filters.with_coverage(coverage).apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
+    if let Some(state) = state {
+        state.save(&summary)?;
+    }
     Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
@@ -92,6 +106,7 @@ fn history_selection(range: &HistoryRange) -> Selection {
         range: range.range.clone(),
         since_commit: range.since_commit.clone(),
         branch: range.branch.clone(),
+        commits: None,
     }
 }
 
@@ -102,6 +117,19 @@ fn cmd_staged(args: StagedArgs) -> Result<ExitCode> {
     filters.apply(&mut summary);
     report::write(&summary, &rules, &cfg.report_options())?;
     Ok(scan::tree::exit_code(&summary, &cfg))
+}
+
+/// `keyward report merge`: one report from per-repository reports.
+fn cmd_report_merge(args: &crate::cli::MergeArgs) -> Result<ExitCode> {
+    use crate::cli::MergeFormatArg;
+    use report::merge::MergeFormat;
+    let format = match args.format {
+        MergeFormatArg::Json => MergeFormat::Json,
+        MergeFormatArg::Jsonl => MergeFormat::Jsonl,
+        MergeFormatArg::Sarif => MergeFormat::Sarif,
+    };
+    let rules = load_rule_set(&[]).context("failed to load the built-in rules")?;
+    report::merge::run(&args.files, format, args.output.as_deref(), &rules)
 }
 
 fn cmd_hook(action: HookAction) -> Result<ExitCode> {

@@ -36,6 +36,38 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Combine reports (an organisation's sweep: one report for many repositories)
+    Report {
+        #[command(subcommand)]
+        action: ReportAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Merge per-repository reports (`--format jsonl` or `json` output) into one, one finding
+    /// per fingerprint; each file is one repository, named after the file (flask.jsonl: flask)
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports to merge
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Format of the merged report
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: MergeFormatArg,
+    /// Write the merged report to FILE instead of stdout
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormatArg {
+    Json,
+    Jsonl,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -150,6 +182,10 @@ pub struct HistoryArgs {
     /// value changed (kept in GIT_DIR/keyward/, without values)
     #[arg(long, requires = "known_secrets_only")]
     pub cache: bool,
+    /// Scan only the commits each ref gained since the last scan recorded in FILE, then record
+    /// this one (ref names and commit ids only); a missing FILE scans every ref in full
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["range", "since_commit", "branch", "cache"])]
+    pub since_state: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -7,6 +7,7 @@
 pub(crate) mod human;
 pub(crate) mod json;
 pub(crate) mod junit;
+pub(crate) mod merge;
 pub(crate) mod rules;
 pub(crate) mod sarif;
 

@@ -15,6 +15,8 @@ pub struct Selection {
     pub range: Option<String>,
     pub since_commit: Option<String>,
     pub branch: Option<String>,
+    /// The commits themselves, chosen by the caller (`--since-state`), parents first.
+    pub commits: Option<Vec<Oid>>,
 }
 
 /// One unique blob: where it first appeared (indexes into `HistoryPlan::paths` and
@@ -41,6 +43,9 @@ const SYMLINK_MODE: i32 = 0o120000;
 
 /// The commits selected, parents before children (topological, then commit time).
 pub fn select_commits(repo: &Repository, sel: &Selection) -> Result<Vec<Oid>> {
+    if let Some(commits) = &sel.commits {
+        return Ok(commits.clone());
+    }
     if sel.range.is_some() && (sel.branch.is_some() || sel.since_commit.is_some()) {
         bail!("--range cannot be combined with --branch or --since-commit");
     }

@@ -1,0 +1,261 @@
+//! `keyward report merge`: one report from the per-repository reports of a sweep. Reads
+//! keyward's own `--format jsonl` (or `json`) output, keeps one finding per fingerprint (the
+//! first by repository, path, line, column and rule; the others are listed with it), and
+//! writes JSON, JSON lines or SARIF. Secrets appear exactly as the inputs show them: this
+//! never reveals more than the reports it reads. It scans nothing.
+
+use super::{json::finding_value, sarif, Format, ReportOptions, Stats, Summary};
+use crate::finding::{CommitInfo, Finding, Kind, Severity};
+use crate::rules::RuleSet;
+use crate::secret::Secret;
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// One finding as keyward's JSON reports write it (unknown fields are ignored, so a merged
+/// report can be merged again).
+#[derive(Deserialize)]
+struct Record {
+    rule: String,
+    title: String,
+    kind: Kind,
+    severity: Severity,
+    path: String,
+    line: u32,
+    column: u32,
+    commit: Option<CommitInfo>,
+    secret: String,
+    fingerprint: String,
+    remediation: String,
+}
+
+/// A finding of one repository.
+struct Located {
+    repository: String,
+    finding: Finding,
+}
+
+/// One merged finding: the first occurrence and every other place with its fingerprint.
+struct Merged {
+    first: Located,
+    others: Vec<Located>,
+}
+
+/// The merged report's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeFormat {
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+/// Reads the reports `files`, merges them and writes the result to `output` (stdout when
+/// `None`); `rules` supplies the SARIF rule references. Exit 0 without findings, 1 with.
+pub fn run(
+    files: &[PathBuf],
+    format: MergeFormat,
+    output: Option<&Path>,
+    rules: &RuleSet,
+) -> Result<ExitCode> {
+    let mut all = Vec::new();
+    for file in files {
+        let repository = repository_name(file);
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("failed to read the report {}", file.display()))?;
+        for finding in parse(&text, file)? {
+            all.push(Located {
+                repository: repository.clone(),
+                finding,
+            });
+        }
+    }
+    let read = all.len();
+    let merged = merge(all);
+    let stats = json!({
+        "reports": files.len(),
+        "findings_read": read,
+        "findings": merged.len(),
+        "duplicates": read - merged.len(),
+    });
+    let doc = render(&merged, format, rules, stats);
+    write(&doc, output)?;
+    Ok(if merged.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `reports/pallets__flask.jsonl` → `pallets__flask`.
+fn repository_name(file: &Path) -> String {
+    let stem = file.file_stem().unwrap_or(file.as_os_str());
+    stem.to_string_lossy().into_owned()
+}
+
+/// The findings of one report: a JSON document with `findings`, or one finding per line.
+fn parse(text: &str, file: &Path) -> Result<Vec<Finding>> {
+    let hint = "merge reads keyward's --format jsonl or --format json output";
+    if let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(text) {
+        if let Some(findings) = doc.get("findings") {
+            let records: Vec<Record> =
+                serde_json::from_value(findings.clone()).with_context(|| {
+                    format!("failed to read the findings of {}; {hint}", file.display())
+                })?;
+            return Ok(records.into_iter().map(finding).collect());
+        }
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Record = serde_json::from_str(line).with_context(|| {
+            format!(
+                "failed to read line {} of {}; {hint}",
+                i + 1,
+                file.display()
+            )
+        })?;
+        out.push(finding(record));
+    }
+    Ok(out)
+}
+
+/// The record as a `Finding` whose secret is the text the report showed (already redacted
+/// unless the report was written with --show-secrets), printed as it is.
+fn finding(r: Record) -> Finding {
+    Finding {
+        rule: r.rule,
+        title: r.title,
+        kind: r.kind,
+        severity: r.severity,
+        path: r.path,
+        line: r.line,
+        column: r.column,
+        commit: r.commit,
+        secret: Secret::withheld(&r.secret),
+        fingerprint: r.fingerprint,
+        remediation: r.remediation,
+    }
+}
+
+/// One entry per fingerprint, in report order (repository, path, line, column, rule); which
+/// occurrence comes first does not depend on the order of the inputs.
+fn merge(mut all: Vec<Located>) -> Vec<Merged> {
+    all.sort_by(|a, b| {
+        (&a.repository, a.finding.sort_key()).cmp(&(&b.repository, b.finding.sort_key()))
+    });
+    let mut merged: Vec<Merged> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for located in all {
+        match index.get(&located.finding.fingerprint) {
+            Some(&i) => merged[i].others.push(located),
+            None => {
+                index.insert(located.finding.fingerprint.clone(), merged.len());
+                merged.push(Merged {
+                    first: located,
+                    others: Vec::new(),
+                });
+            }
+        }
+    }
+    merged
+}
+
+/// Where else a fingerprint occurred.
+fn occurrences(m: &Merged) -> Vec<Value> {
+    (m.others.iter())
+        .map(|o| {
+            json!({
+                "repository": o.repository,
+                "path": o.finding.path,
+                "line": o.finding.line,
+                "column": o.finding.column,
+                "commit": o.finding.commit.as_ref().map(|c| &c.id),
+            })
+        })
+        .collect()
+}
+
+fn entry(m: &Merged) -> Value {
+    let mut value = finding_value(&m.first.finding, false);
+    value["repository"] = json!(m.first.repository);
+    value["also_in"] = Value::Array(occurrences(m));
+    value
+}
+
+/// The merged report as bytes: JSON lines, a JSON document, or a SARIF log with the
+/// repository and the other occurrences of each result in its `properties`.
+fn render(merged: &[Merged], format: MergeFormat, rules: &RuleSet, stats: Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    match format {
+        MergeFormat::Jsonl => {
+            for m in merged {
+                out.extend(serde_json::to_vec(&entry(m)).expect("json"));
+                out.push(b'\n');
+            }
+        }
+        MergeFormat::Json => {
+            let findings: Vec<Value> = merged.iter().map(entry).collect();
+            let doc = json!({
+                "tool": {"name": "keyward", "version": env!("CARGO_PKG_VERSION")},
+                "findings": findings,
+                "stats": stats,
+            });
+            out = serde_json::to_vec_pretty(&doc).expect("json");
+            out.push(b'\n');
+        }
+        MergeFormat::Sarif => {
+            let doc = sarif_document(merged, rules);
+            out = serde_json::to_vec_pretty(&doc).expect("json");
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+fn sarif_document(merged: &[Merged], rules: &RuleSet) -> Value {
+    let summary = Summary {
+        findings: merged.iter().map(|m| m.first.finding.clone()).collect(),
+        stats: Stats::default(),
+        ..Summary::default()
+    };
+    let opts = ReportOptions {
+        format: Format::Sarif,
+        show_secrets: false,
+        color: false,
+        output: None,
+        quiet: true,
+        verbose: false,
+    };
+    let mut doc = sarif::document(&summary, rules, &opts);
+    if let Some(results) = doc["runs"][0]["results"].as_array_mut() {
+        for (result, m) in results.iter_mut().zip(merged) {
+            result["properties"]["repository"] = json!(m.first.repository);
+            result["properties"]["alsoIn"] = Value::Array(occurrences(m));
+        }
+    }
+    doc
+}
+
+/// To `-o FILE` or stdout; a closed stdout pipe ends quietly.
+fn write(bytes: &[u8], output: Option<&Path>) -> Result<()> {
+    let result = match output {
+        Some(path) => {
+            return std::fs::write(path, bytes)
+                .with_context(|| format!("failed to write the merged report {}", path.display()))
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(bytes).and_then(|_| out.flush())
+        }
+    };
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("failed to write the merged report"),
+    }
+}
