@@ -140,6 +140,9 @@ fn prepare(common: &CommonArgs, scanned: &Path) -> Result<(Config, rules::RuleSe
 /// `keyward baseline`: scans like scan/staged/history, applies the project allowlist (not the
 /// baseline), and records or prunes the baseline file. Exits 0, or 2 if an input was unreadable.
 fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
+    if args.upgrade {
+        return cmd_baseline_upgrade(&args);
+    }
     let (cfg, rules, filters) = prepare(&args.common, &args.path)?;
     let (mut summary, coverage) = baseline_scan(&args, &cfg, &rules)?;
     filters.without_baseline().apply(&mut summary);
@@ -149,6 +152,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
         previous: cfg.baseline.as_deref(),
         prune: args.prune,
         coverage,
+        key: cfg.fingerprint_key.as_ref(),
     };
     baseline::update(&summary.findings, &update)?;
     Ok(if summary.stats.errors > 0 {
@@ -156,6 +160,15 @@ fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `keyward baseline --upgrade`: a version-1 baseline rewritten as version 2, without a scan.
+fn cmd_baseline_upgrade(args: &BaselineArgs) -> Result<ExitCode> {
+    let (cfg, _) = Config::build(&args.common, &args.path)?;
+    let output = (cfg.output.clone()).unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_FILE));
+    let previous = cfg.baseline.clone().unwrap_or_else(|| output.clone());
+    baseline::upgrade_file(&previous, &output, cfg.fingerprint_key.as_ref())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The scan `keyward baseline` records (the tree, the staged change or the history) and what

@@ -77,6 +77,10 @@ pub struct CommonArgs {
     /// Hide the findings listed in this baseline file
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Key fingerprints with the key in FILE (kept outside the repository; default: the
+    /// KEYWARD_FINGERPRINT_KEY variable, else unkeyed)
+    #[arg(long, value_name = "FILE")]
+    pub fingerprint_key_file: Option<PathBuf>,
     /// Print secret values in full (off by default: a short prefix and the length)
     #[arg(long)]
     pub show_secrets: bool,
@@ -103,7 +107,7 @@ pub struct CommonArgs {
     pub rules: Vec<PathBuf>,
     /// Also report every place where a value of these env files occurs (resolving vault://
     /// and file:// references like keyward-run); `-` reads one from stdin
-    #[arg(long = "known-secrets", value_name = "FILE", num_args = 1..)]
+    #[arg(long = "known-secrets", value_name = "FILE")]
     pub known_secrets: Vec<PathBuf>,
     /// Report only the --known-secrets findings (is any value we run with in the repository?)
     #[arg(long, requires = "known_secrets")]
@@ -188,6 +192,10 @@ pub struct BaselineArgs {
     /// Rewrite the baseline (`-o FILE`) without the entries that match no finding; add nothing
     #[arg(long)]
     pub prune: bool,
+    /// Rewrite a version-1 baseline (`--baseline FILE`, else `-o FILE`) as version 2, keeping
+    /// every entry; no scan
+    #[arg(long, conflicts_with_all = ["prune", "history", "staged"])]
+    pub upgrade: bool,
     /// The tree or repository (default: the current directory)
     #[arg(default_value = ".")]
     pub path: PathBuf,

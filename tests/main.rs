@@ -7,6 +7,7 @@
 #[cfg(unix)]
 mod action;
 mod baseline;
+mod baseline_hash;
 mod gitrepo;
 mod harness;
 mod history;

@@ -4,6 +4,7 @@
 //! finished `Summary` to `report`; they never write to stdout themselves.
 
 pub(crate) mod baseline;
+pub(crate) mod entryprint;
 pub(crate) mod filter;
 pub(crate) mod git;
 pub(crate) mod hook;
