@@ -17,6 +17,7 @@ mod junit;
 mod known;
 mod layering;
 mod project_config;
+mod range;
 mod rules;
 mod run;
 mod sarif;

@@ -8,6 +8,7 @@ pub(crate) mod entryprint;
 pub(crate) mod filter;
 pub(crate) mod git;
 pub(crate) mod hook;
+pub(crate) mod inherited;
 pub(crate) mod knowncache;
 pub(crate) mod tree;
 pub(crate) mod treefacts;
