@@ -1,7 +1,7 @@
 //! Command dispatch: turns the parsed command line into a run of one command and its exit code.
 
 use crate::cli::{BaselineArgs, Cli, Command, CommonArgs, RulesAction, ScanArgs};
-use crate::cli::{HistoryArgs, HistoryRange, HookAction, StagedArgs};
+use crate::cli::{HistoryArgs, HistoryRange, HookAction, PreCommitArgs, StagedArgs};
 use crate::config::{load_rule_set, Config};
 use crate::detect::catalog::CODE_CHECKS;
 use crate::detect::catalog::KNOWN_SECRET;
@@ -24,8 +24,54 @@ pub fn run() -> Result<ExitCode> {
         Command::Baseline(args) => cmd_baseline(args),
         Command::History(args) => cmd_history(args),
         Command::Staged(args) => cmd_staged(args),
+        Command::PreCommit(args) => cmd_pre_commit(args),
         Command::Hook { action } => cmd_hook(action),
     }
+}
+
+/// What `keyward pre-commit` scans, from what pre-commit and git hand over.
+#[derive(Debug, PartialEq, Eq)]
+enum PreCommitRun {
+    /// `pre-commit run --from-ref A --to-ref B` (and the pre-push stage): what B adds to A.
+    Range { from: String, to: String },
+    /// A commit in progress (git sets `GIT_INDEX_FILE` for its hooks), or no file given.
+    Staged,
+    /// `pre-commit run --all-files` or `--files …`: those files as they are on disk.
+    Files,
+}
+
+fn pre_commit_run(files: &[PathBuf], var: impl Fn(&str) -> Option<String>) -> PreCommitRun {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if let (Some(from), Some(to)) = (set("PRE_COMMIT_FROM_REF"), set("PRE_COMMIT_TO_REF")) {
+        return PreCommitRun::Range { from, to };
+    }
+    if files.is_empty() || set("GIT_INDEX_FILE").is_some() {
+        PreCommitRun::Staged
+    } else {
+        PreCommitRun::Files
+    }
+}
+
+/// `keyward pre-commit [FILES]`: the hook of the pre-commit framework, run in the repository.
+fn cmd_pre_commit(args: PreCommitArgs) -> Result<ExitCode> {
+    let repo = Path::new(".");
+    let run = pre_commit_run(&args.files, |name| std::env::var(name).ok());
+    let (cfg, rules, filters) = prepare(&args.common, repo)?;
+    let mut summary = match run {
+        PreCommitRun::Range { from, to } => {
+            let sel = Selection {
+                range: None,
+                since_commit: Some(from),
+                branch: Some(to),
+            };
+            gitscan::history(&cfg, &rules, repo, &sel)?
+        }
+        PreCommitRun::Staged => gitscan::staged(&cfg, &rules, repo)?,
+        PreCommitRun::Files => scan::tree::scan_paths(&cfg, &rules, &args.files, false),
+    };
+    filters.apply(&mut summary);
+    report::write(&summary, &rules, &cfg.report_options())?;
+    Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
 /// `keyward history`: the commits of every ref (or a range); stale baseline entries are
@@ -200,6 +246,38 @@ fn baseline_scan(
         scan::tree::scan_paths(cfg, rules, std::slice::from_ref(&args.path), args.no_ignore)
     };
     Ok((summary, coverage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_commit_scans_what_it_is_handed() {
+        let files = [PathBuf::from("app.py")];
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                (pairs.iter())
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        const RANGE: &[(&str, &str)] = &[("PRE_COMMIT_FROM_REF", "a"), ("PRE_COMMIT_TO_REF", "b")];
+        const COMMITTING: &[(&str, &str)] = &[("GIT_INDEX_FILE", ".git/index.lock")];
+        assert_eq!(
+            pre_commit_run(&files, env(RANGE)),
+            PreCommitRun::Range {
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        assert_eq!(
+            pre_commit_run(&files, env(COMMITTING)),
+            PreCommitRun::Staged
+        );
+        assert_eq!(pre_commit_run(&[], env(&[])), PreCommitRun::Staged);
+        assert_eq!(pre_commit_run(&files, env(&[])), PreCommitRun::Files);
+    }
 }
 
 fn cmd_rules(action: RulesAction) -> Result<ExitCode> {

@@ -24,6 +24,9 @@ pub enum Command {
     History(HistoryArgs),
     /// Scan the staged change only: what `git commit` would record (the pre-commit hook)
     Staged(StagedArgs),
+    /// The pre-commit framework's hook: the staged change during a commit, else the range
+    /// (`--from-ref/--to-ref`) or the files (`--all-files`, `--files`) pre-commit hands over
+    PreCommit(PreCommitArgs),
     /// Install or remove the git pre-commit hook that runs `keyward staged`
     Hook {
         #[command(subcommand)]
@@ -163,6 +166,14 @@ pub struct StagedArgs {
     /// The repository (default: the current directory)
     #[arg(default_value = ".")]
     pub repo: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PreCommitArgs {
+    /// The files pre-commit passes (`pass_filenames: true`)
+    pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

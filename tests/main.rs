@@ -16,6 +16,7 @@ mod hygiene;
 mod junit;
 mod known;
 mod layering;
+mod precommit;
 mod project_config;
 mod range;
 mod rules;
