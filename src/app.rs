@@ -248,6 +248,39 @@ fn baseline_scan(
     Ok((summary, coverage))
 }
 
+/// The rules of `files` that load, and every problem: those of each rule, and ids that clash
+/// with the built-in rules and checks (a scan with both would fail) or with each other.
+fn load_checked(files: &[PathBuf]) -> Result<(Vec<rules::Rule>, Vec<rules::RuleError>)> {
+    let mut owner: std::collections::HashMap<String, String> = (rules::builtin_rules()?.iter())
+        .map(|r| (r.id.clone(), "a built-in rule".to_string()))
+        .chain(
+            CODE_CHECKS
+                .iter()
+                .map(|c| (c.id.to_string(), "a built-in check".into())),
+        )
+        .collect();
+    let (mut loaded, mut problems) = (Vec::new(), Vec::new());
+    for file in files {
+        let (rules, found) = rules::check_user_file(file);
+        problems.extend(found);
+        for rule in rules {
+            if let Some(first) = owner.get(&rule.id) {
+                problems.push(rules::RuleError {
+                    file: rule.source.clone(),
+                    message: format!(
+                        "duplicate rule id `{}` (already {first}); choose another id",
+                        rule.id
+                    ),
+                });
+            } else {
+                owner.insert(rule.id.clone(), format!("defined in {}", rule.source));
+                loaded.push(rule);
+            }
+        }
+    }
+    Ok((loaded, problems))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,18 +335,18 @@ fn cmd_rules(action: RulesAction) -> Result<ExitCode> {
     }
 }
 
-/// Checks the given rule files (or the built-in rules): loading errors exit 2, failing
-/// examples exit 1.
+/// Checks the given rule files (or the built-in rules): every problem of every rule is
+/// reported, and an id that clashes with a built-in rule or check or another file's rule; any
+/// of those exits 2, failing examples exit 1.
 fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
-    let loaded = if files.is_empty() {
-        rules::builtin_rules()?
+    let (loaded, problems) = if files.is_empty() {
+        (rules::builtin_rules()?, Vec::new())
     } else {
-        let mut all = Vec::new();
-        for f in files {
-            all.extend(rules::load_user_file(f)?);
-        }
-        all
+        load_checked(files)?
     };
+    for problem in &problems {
+        messages::file_error(&problem.file, &problem.message);
+    }
     let total = loaded.len();
     let set = rules::RuleSet::new(loaded).context("failed to build the rule set")?;
     let results: Vec<(String, String, Vec<String>)> = set
@@ -329,7 +362,9 @@ fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
         .collect();
     report::print_text(&report::rules::check_results(&results, total))?;
     let failed = results.iter().any(|(_, _, p)| !p.is_empty());
-    Ok(if failed {
+    Ok(if !problems.is_empty() {
+        ExitCode::from(2)
+    } else if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
