@@ -478,3 +478,31 @@ fn with_known_secrets_in_the_project_file_the_hook_guards_the_local_env() {
         .collect();
     assert_eq!(found, [("db.py".into(), 1, "DB_PASSWORD".into())]);
 }
+
+#[test]
+fn one_file_per_known_secrets_flag_and_the_repository_after_it() {
+    // regression: `--known-secrets FILE REPO` read REPO as a second env file
+    let p = repo();
+    p.write("deploy.py", format!("PW = '{DB_PASSWORD}'\n"));
+    commit_all(&p, "Deploy script");
+    let (_dir, env) = known_env("");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = crate::harness::Project::new().keyward();
+    cmd.current_dir(elsewhere.path())
+        .args(["history", "--format", "json", "--known-secrets"])
+        .arg(&env)
+        .arg(p.path());
+    let (code, report) = run_json(&mut cmd);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(known_found(&report).len(), 1);
+    // repeated, each flag takes one file
+    let (_dir2, second) = known_env("");
+    let mut cmd = p.keyward();
+    cmd.args(["history", "--format", "json", "--known-secrets"])
+        .arg(&env)
+        .arg("--known-secrets")
+        .arg(&second)
+        .arg(".");
+    let (code, _) = run_json(&mut cmd);
+    assert_eq!(code, Some(1));
+}
