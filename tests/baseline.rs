@@ -128,7 +128,7 @@ fn stale_entries_are_reported_and_pruned() {
     let stale = report["stale_baseline"].as_array().unwrap();
     assert_eq!(stale.len(), 1);
     assert_eq!(stale[0]["path"], "app/a.py");
-    assert!(stderr.contains("1 entries match no finding"), "{stderr}");
+    assert!(stderr.contains("1 entry matches no finding"), "{stderr}");
     // a partial scan cannot tell what is stale, so it does not say
     let (_, report, _) = scan(&p, &["app/b.py"]);
     assert!(report["stale_baseline"].as_array().unwrap().is_empty());

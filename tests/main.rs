@@ -23,6 +23,8 @@ mod rules;
 mod run;
 mod sarif;
 mod scan;
+#[cfg(unix)]
+mod smaller;
 mod staged;
 mod staged_diff;
 mod staged_random;

@@ -193,9 +193,10 @@ impl Filters {
             .retain(|f| !hide.contains(f.fingerprint.as_str()));
         summary.stats.baselined = (before - summary.findings.len()) as u64;
         if summary.stats.baselined > 0 {
+            let n = summary.stats.baselined;
             messages::note(format!(
-                "{} findings hidden by the baseline {}",
-                summary.stats.baselined,
+                "{n} finding{} hidden by the baseline {}",
+                if n == 1 { "" } else { "s" },
                 loaded.path.display()
             ));
         }
@@ -212,9 +213,11 @@ fn note_stale(loaded: &Loaded, stale: &[crate::finding::BaselineEntry]) {
     }
     let file = loaded.path.display();
     messages::note(format!(
-        "{file}: {} entries match no finding any more (stale); \
-         `keyward baseline --prune -o {file}` removes them",
-        stale.len()
+        "{file}: {} match{} no finding any more (stale); \
+         `keyward baseline --prune -o {file}` removes {}",
+        plural(stale.len(), "entry", "entries"),
+        if stale.len() == 1 { "es" } else { "" },
+        if stale.len() == 1 { "it" } else { "them" }
     ));
     for e in stale {
         messages::note(format!(
@@ -224,6 +227,11 @@ fn note_stale(loaded: &Loaded, stale: &[crate::finding::BaselineEntry]) {
             &e.fingerprint[..16]
         ));
     }
+}
+
+/// `1 entry`, `2 entries`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Globs in gitignore style: `*` stays within one path segment, `**` crosses them.
