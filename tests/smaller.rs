@@ -125,3 +125,26 @@ fn mask_hides_a_short_secret_that_dry_run_hides() {
         .unwrap();
     assert_eq!(text(&out.stdout), "key=**** port=8000\n");
 }
+
+#[test]
+fn keyward_finds_nothing_in_its_own_repository_outside_the_demo() {
+    // regression: the unit tests' Stripe-shaped fixture was reported twice; `.keyward.yaml`
+    // keeps the repository clean, and only the demo (samples/, and the root .gitignore not
+    // covering its .env) shows findings
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyward"))
+        .current_dir(root)
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json(&out.stdout);
+    let stray: Vec<String> = (report["findings"].as_array().unwrap().iter())
+        .filter(|f| {
+            let path = f["path"].as_str().unwrap();
+            !path.starts_with("samples/")
+                && !(path == ".gitignore" && f["secret"] == "samples/python-app/.env")
+        })
+        .map(|f| format!("{} {}:{}", f["rule"], f["path"], f["line"]))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
