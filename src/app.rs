@@ -281,38 +281,6 @@ fn load_checked(files: &[PathBuf]) -> Result<(Vec<rules::Rule>, Vec<rules::RuleE
     Ok((loaded, problems))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pre_commit_scans_what_it_is_handed() {
-        let files = [PathBuf::from("app.py")];
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                (pairs.iter())
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        const RANGE: &[(&str, &str)] = &[("PRE_COMMIT_FROM_REF", "a"), ("PRE_COMMIT_TO_REF", "b")];
-        const COMMITTING: &[(&str, &str)] = &[("GIT_INDEX_FILE", ".git/index.lock")];
-        assert_eq!(
-            pre_commit_run(&files, env(RANGE)),
-            PreCommitRun::Range {
-                from: "a".into(),
-                to: "b".into()
-            }
-        );
-        assert_eq!(
-            pre_commit_run(&files, env(COMMITTING)),
-            PreCommitRun::Staged
-        );
-        assert_eq!(pre_commit_run(&[], env(&[])), PreCommitRun::Staged);
-        assert_eq!(pre_commit_run(&files, env(&[])), PreCommitRun::Files);
-    }
-}
-
 fn cmd_rules(action: RulesAction) -> Result<ExitCode> {
     match action {
         RulesAction::List { json, rules } => {
@@ -369,4 +337,36 @@ fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_commit_scans_what_it_is_handed() {
+        let files = [PathBuf::from("app.py")];
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                (pairs.iter())
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        const RANGE: &[(&str, &str)] = &[("PRE_COMMIT_FROM_REF", "a"), ("PRE_COMMIT_TO_REF", "b")];
+        const COMMITTING: &[(&str, &str)] = &[("GIT_INDEX_FILE", ".git/index.lock")];
+        assert_eq!(
+            pre_commit_run(&files, env(RANGE)),
+            PreCommitRun::Range {
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        assert_eq!(
+            pre_commit_run(&files, env(COMMITTING)),
+            PreCommitRun::Staged
+        );
+        assert_eq!(pre_commit_run(&[], env(&[])), PreCommitRun::Staged);
+        assert_eq!(pre_commit_run(&files, env(&[])), PreCommitRun::Files);
+    }
 }

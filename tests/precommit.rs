@@ -6,14 +6,14 @@ use crate::harness::{random_text, Project};
 
 fn committed_secret() -> (Project, git2::Oid, git2::Oid) {
     let p = Project::new();
-    let repo = p.git_init();
+    p.git_init();
     p.write("README.md", "base\n");
-    let base = p.commit(&repo, "base");
+    let base = p.commit("base");
     p.write(
         "app.py",
         format!("T = '{}'\n", format_args!("ghp_{}", random_text(3, 36))),
     );
-    let added = p.commit(&repo, "add");
+    let added = p.commit("add");
     (p, base, added)
 }
 
@@ -54,10 +54,7 @@ fn all_files_and_ranges_are_scanned_not_the_empty_staged_change() {
         "new.py",
         format!("U = '{}'\n", format_args!("ghp_{}", random_text(4, 36))),
     );
-    let repo = git2::Repository::open(p.path()).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_path(std::path::Path::new("new.py")).unwrap();
-    index.write().unwrap();
+    crate::gitrepo::git(p.path(), &["add", "new.py"]);
     hook(&p, &["new.py"])
         .env("GIT_INDEX_FILE", p.join(".git/index"))
         .assert()

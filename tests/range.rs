@@ -12,19 +12,19 @@ fn github_pat(seed: u64) -> String {
 fn a_range_does_not_blame_old_secrets_on_the_commit_that_touched_their_file() {
     // regression: flask's 5 old secrets were reported as introduced by one new commit
     let p = Project::new();
-    let repo = p.git_init();
+    p.git_init();
     let old = format!("A = '{}'\nB = '{}'\n", github_pat(1), github_pat(2));
     p.write("app/config.py", &old);
-    let base = p.commit(&repo, "base");
+    let base = p.commit("base");
     p.write("app/config.py", format!("{old}DEBUG = False\n"));
-    p.commit(&repo, "touch the file");
+    p.commit("touch the file");
     let new = github_pat(3);
     p.write(
         "app/config.py",
         format!("{old}DEBUG = False\nC = '{new}'\n"),
     );
     p.write("app/moved.py", format!("B = '{}'\n", github_pat(2)));
-    let adds = p.commit(&repo, "add a secret, copy an old one to a new file");
+    let adds = p.commit("add a secret, copy an old one to a new file");
     let out = p
         .keyward()
         .args([
