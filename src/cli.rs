@@ -109,7 +109,8 @@ pub struct CommonArgs {
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
     /// Also report every place where a value of these env files occurs (resolving vault://
-    /// and file:// references like keyward-run); `-` reads one from stdin
+    /// and file:// references like keyward-run); one file per flag, repeatable; `-` reads one
+    /// from stdin
     #[arg(long = "known-secrets", value_name = "FILE")]
     pub known_secrets: Vec<PathBuf>,
     /// Report only the --known-secrets findings (is any value we run with in the repository?)

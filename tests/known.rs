@@ -225,6 +225,7 @@ fn tree_and_staged_scans_and_file_references() {
     let mut scan = p.keyward();
     scan.args(["scan", ".", "--format", "json", "--known-secrets"])
         .arg(&env)
+        .arg("--known-secrets")
         .arg(&with_ref);
     let (_, report) = run_json(&mut scan);
     let labels: Vec<String> = known_found(&report).into_iter().map(|f| f.2).collect();
