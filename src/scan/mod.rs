@@ -1,6 +1,7 @@
 //! Scan drivers: the tree (`tree`), history and the staged change (`git`), the filters applied
-//! to a finished summary (`filter`, `baseline`), the known-secrets result cache (`knowncache`)
-//! and the pre-commit hook (`hook`). Drivers hand bytes from `source` to `detect` and the
+//! to a finished summary (`filter`, `baseline` with its entry hashing `entryprint`), what a
+//! commit range inherited from its base (`inherited`), the known-secrets result cache
+//! (`knowncache`) and the pre-commit hook (`hook`). Drivers hand bytes from `source` to `detect` and the
 //! finished `Summary` to `report`; they never write to stdout themselves.
 
 pub(crate) mod baseline;
