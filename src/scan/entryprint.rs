@@ -14,8 +14,8 @@ use std::hash::{BuildHasher, Hasher};
 /// The one scheme this build writes and reads.
 pub const SCHEME: &str = "pbkdf2-sha256";
 
-/// Iterations of new baselines: about 10 ms per distinct finding on one core of a 2020s
-/// x86 CPU (the cost is paid per finding per run, and by an attacker per guess per file).
+/// Iterations of new baselines: about 11 ms per distinct finding on one core of a 2020s
+/// x86 CPU with SHA extensions (the cost is paid per finding per run, and by an attacker per guess per file).
 pub const ITERATIONS: u32 = 100_000;
 
 /// Bounds on a file's iteration count: fewer would make the salt the only defence; more
