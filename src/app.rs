@@ -315,7 +315,7 @@ fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
     for problem in &problems {
         messages::file_error(&problem.file, &problem.message);
     }
-    let total = loaded.len();
+    let total = loaded.len() + problems.len();
     let set = rules::RuleSet::new(loaded).context("failed to build the rule set")?;
     let results: Vec<(String, String, Vec<String>)> = set
         .rules()
@@ -328,7 +328,8 @@ fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
             )
         })
         .collect();
-    report::print_text(&report::rules::check_results(&results, total))?;
+    let text = report::rules::check_results(&results, total, problems.len());
+    report::print_text(&text)?;
     let failed = results.iter().any(|(_, _, p)| !p.is_empty());
     Ok(if !problems.is_empty() {
         ExitCode::from(2)
