@@ -1,7 +1,7 @@
 //! Command dispatch: turns the parsed command line into a run of one command and its exit code.
 
 use crate::cli::{BaselineArgs, Cli, Command, CommonArgs, RulesAction, ScanArgs};
-use crate::cli::{HistoryArgs, HistoryRange, HookAction, StagedArgs};
+use crate::cli::{HistoryArgs, HistoryRange, HookAction, PreCommitArgs, StagedArgs};
 use crate::config::{load_rule_set, Config};
 use crate::detect::catalog::CODE_CHECKS;
 use crate::detect::catalog::KNOWN_SECRET;
@@ -24,11 +24,57 @@ pub fn run() -> Result<ExitCode> {
         Command::Baseline(args) => cmd_baseline(args),
         Command::History(args) => cmd_history(args),
         Command::Staged(args) => cmd_staged(args),
+        Command::PreCommit(args) => cmd_pre_commit(args),
         Command::Hook { action } => cmd_hook(action),
         Command::Report {
             action: crate::cli::ReportAction::Merge(args),
         } => cmd_report_merge(&args),
     }
+}
+
+/// What `keyward pre-commit` scans, from what pre-commit and git hand over.
+#[derive(Debug, PartialEq, Eq)]
+enum PreCommitRun {
+    /// `pre-commit run --from-ref A --to-ref B` (and the pre-push stage): what B adds to A.
+    Range { from: String, to: String },
+    /// A commit in progress (git sets `GIT_INDEX_FILE` for its hooks), or no file given.
+    Staged,
+    /// `pre-commit run --all-files` or `--files …`: those files as they are on disk.
+    Files,
+}
+
+fn pre_commit_run(files: &[PathBuf], var: impl Fn(&str) -> Option<String>) -> PreCommitRun {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if let (Some(from), Some(to)) = (set("PRE_COMMIT_FROM_REF"), set("PRE_COMMIT_TO_REF")) {
+        return PreCommitRun::Range { from, to };
+    }
+    if files.is_empty() || set("GIT_INDEX_FILE").is_some() {
+        PreCommitRun::Staged
+    } else {
+        PreCommitRun::Files
+    }
+}
+
+/// `keyward pre-commit [FILES]`: the hook of the pre-commit framework, run in the repository.
+fn cmd_pre_commit(args: PreCommitArgs) -> Result<ExitCode> {
+    let repo = Path::new(".");
+    let run = pre_commit_run(&args.files, |name| std::env::var(name).ok());
+    let (cfg, rules, filters) = prepare(&args.common, repo)?;
+    let mut summary = match run {
+        PreCommitRun::Range { from, to } => {
+            let sel = Selection {
+                range: None,
+                since_commit: Some(from),
+                branch: Some(to),
+            };
+            gitscan::history(&cfg, &rules, repo, &sel)?
+        }
+        PreCommitRun::Staged => gitscan::staged(&cfg, &rules, repo)?,
+        PreCommitRun::Files => scan::tree::scan_paths(&cfg, &rules, &args.files, false),
+    };
+    filters.apply(&mut summary);
+    report::write(&summary, &rules, &cfg.report_options())?;
+    Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
 /// `keyward history`: the commits of every ref (or a range); stale baseline entries are
@@ -168,6 +214,9 @@ fn prepare(common: &CommonArgs, scanned: &Path) -> Result<(Config, rules::RuleSe
 /// `keyward baseline`: scans like scan/staged/history, applies the project allowlist (not the
 /// baseline), and records or prunes the baseline file. Exits 0, or 2 if an input was unreadable.
 fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
+    if args.upgrade {
+        return cmd_baseline_upgrade(&args);
+    }
     let (cfg, rules, filters) = prepare(&args.common, &args.path)?;
     let (mut summary, coverage) = baseline_scan(&args, &cfg, &rules)?;
     filters.without_baseline().apply(&mut summary);
@@ -177,6 +226,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
         previous: cfg.baseline.as_deref(),
         prune: args.prune,
         coverage,
+        key: cfg.fingerprint_key.as_ref(),
     };
     baseline::update(&summary.findings, &update)?;
     Ok(if summary.stats.errors > 0 {
@@ -184,6 +234,15 @@ fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `keyward baseline --upgrade`: a version-1 baseline rewritten as version 2, without a scan.
+fn cmd_baseline_upgrade(args: &BaselineArgs) -> Result<ExitCode> {
+    let (cfg, _) = Config::build(&args.common, &args.path)?;
+    let output = (cfg.output.clone()).unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_FILE));
+    let previous = cfg.baseline.clone().unwrap_or_else(|| output.clone());
+    baseline::upgrade_file(&previous, &output, cfg.fingerprint_key.as_ref())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The scan `keyward baseline` records (the tree, the staged change or the history) and what
@@ -217,6 +276,39 @@ fn baseline_scan(
     Ok((summary, coverage))
 }
 
+/// The rules of `files` that load, and every problem: those of each rule, and ids that clash
+/// with the built-in rules and checks (a scan with both would fail) or with each other.
+fn load_checked(files: &[PathBuf]) -> Result<(Vec<rules::Rule>, Vec<rules::RuleError>)> {
+    let mut owner: std::collections::HashMap<String, String> = (rules::builtin_rules()?.iter())
+        .map(|r| (r.id.clone(), "a built-in rule".to_string()))
+        .chain(
+            CODE_CHECKS
+                .iter()
+                .map(|c| (c.id.to_string(), "a built-in check".into())),
+        )
+        .collect();
+    let (mut loaded, mut problems) = (Vec::new(), Vec::new());
+    for file in files {
+        let (rules, found) = rules::check_user_file(file);
+        problems.extend(found);
+        for rule in rules {
+            if let Some(first) = owner.get(&rule.id) {
+                problems.push(rules::RuleError {
+                    file: rule.source.clone(),
+                    message: format!(
+                        "duplicate rule id `{}` (already {first}); choose another id",
+                        rule.id
+                    ),
+                });
+            } else {
+                owner.insert(rule.id.clone(), format!("defined in {}", rule.source));
+                loaded.push(rule);
+            }
+        }
+    }
+    Ok((loaded, problems))
+}
+
 fn cmd_rules(action: RulesAction) -> Result<ExitCode> {
     match action {
         RulesAction::List { json, rules } => {
@@ -239,19 +331,19 @@ fn cmd_rules(action: RulesAction) -> Result<ExitCode> {
     }
 }
 
-/// Checks the given rule files (or the built-in rules): loading errors exit 2, failing
-/// examples exit 1.
+/// Checks the given rule files (or the built-in rules): every problem of every rule is
+/// reported, and an id that clashes with a built-in rule or check or another file's rule; any
+/// of those exits 2, failing examples exit 1.
 fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
-    let loaded = if files.is_empty() {
-        rules::builtin_rules()?
+    let (loaded, problems) = if files.is_empty() {
+        (rules::builtin_rules()?, Vec::new())
     } else {
-        let mut all = Vec::new();
-        for f in files {
-            all.extend(rules::load_user_file(f)?);
-        }
-        all
+        load_checked(files)?
     };
-    let total = loaded.len();
+    for problem in &problems {
+        messages::file_error(&problem.file, &problem.message);
+    }
+    let total = loaded.len() + problems.len();
     let set = rules::RuleSet::new(loaded).context("failed to build the rule set")?;
     let results: Vec<(String, String, Vec<String>)> = set
         .rules()
@@ -264,11 +356,46 @@ fn cmd_rules_check(files: &[PathBuf]) -> Result<ExitCode> {
             )
         })
         .collect();
-    report::print_text(&report::rules::check_results(&results, total))?;
+    let text = report::rules::check_results(&results, total, problems.len());
+    report::print_text(&text)?;
     let failed = results.iter().any(|(_, _, p)| !p.is_empty());
-    Ok(if failed {
+    Ok(if !problems.is_empty() {
+        ExitCode::from(2)
+    } else if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_commit_scans_what_it_is_handed() {
+        let files = [PathBuf::from("app.py")];
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                (pairs.iter())
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        const RANGE: &[(&str, &str)] = &[("PRE_COMMIT_FROM_REF", "a"), ("PRE_COMMIT_TO_REF", "b")];
+        const COMMITTING: &[(&str, &str)] = &[("GIT_INDEX_FILE", ".git/index.lock")];
+        assert_eq!(
+            pre_commit_run(&files, env(RANGE)),
+            PreCommitRun::Range {
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        assert_eq!(
+            pre_commit_run(&files, env(COMMITTING)),
+            PreCommitRun::Staged
+        );
+        assert_eq!(pre_commit_run(&[], env(&[])), PreCommitRun::Staged);
+        assert_eq!(pre_commit_run(&files, env(&[])), PreCommitRun::Files);
+    }
 }

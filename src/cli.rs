@@ -24,6 +24,9 @@ pub enum Command {
     History(HistoryArgs),
     /// Scan the staged change only: what `git commit` would record (the pre-commit hook)
     Staged(StagedArgs),
+    /// The pre-commit framework's hook: the staged change during a commit, else the range
+    /// (`--from-ref/--to-ref`) or the files (`--all-files`, `--files`) pre-commit hands over
+    PreCommit(PreCommitArgs),
     /// Install or remove the git pre-commit hook that runs `keyward staged`
     Hook {
         #[command(subcommand)]
@@ -109,6 +112,10 @@ pub struct CommonArgs {
     /// Hide the findings listed in this baseline file
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Key fingerprints with the key in FILE (kept outside the repository; default: the
+    /// KEYWARD_FINGERPRINT_KEY variable, else unkeyed)
+    #[arg(long, value_name = "FILE")]
+    pub fingerprint_key_file: Option<PathBuf>,
     /// Print secret values in full (off by default: a short prefix and the length)
     #[arg(long)]
     pub show_secrets: bool,
@@ -134,8 +141,9 @@ pub struct CommonArgs {
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
     /// Also report every place where a value of these env files occurs (resolving vault://
-    /// and file:// references like keyward-run); `-` reads one from stdin
-    #[arg(long = "known-secrets", value_name = "FILE", num_args = 1..)]
+    /// and file:// references like keyward-run); one file per flag, repeatable; `-` reads one
+    /// from stdin
+    #[arg(long = "known-secrets", value_name = "FILE")]
     pub known_secrets: Vec<PathBuf>,
     /// Report only the --known-secrets findings (is any value we run with in the repository?)
     #[arg(long, requires = "known_secrets")]
@@ -199,6 +207,14 @@ pub struct StagedArgs {
     pub common: CommonArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct PreCommitArgs {
+    /// The files pre-commit passes (`pass_filenames: true`)
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum HookAction {
     /// Write a pre-commit hook that runs `keyward staged` (an existing hook is chained)
@@ -224,6 +240,10 @@ pub struct BaselineArgs {
     /// Rewrite the baseline (`-o FILE`) without the entries that match no finding; add nothing
     #[arg(long)]
     pub prune: bool,
+    /// Rewrite a version-1 baseline (`--baseline FILE`, else `-o FILE`) as version 2, keeping
+    /// every entry; no scan
+    #[arg(long, conflicts_with_all = ["prune", "history", "staged"])]
+    pub upgrade: bool,
     /// The tree or repository (default: the current directory)
     #[arg(default_value = ".")]
     pub path: PathBuf,

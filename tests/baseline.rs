@@ -55,14 +55,19 @@ fn accepted() -> Project {
 fn accept_then_scan_is_clean() {
     let p = accepted();
     let bl = read_baseline(&p);
-    assert_eq!(bl["version"], 1);
+    assert_eq!(bl["version"], 2);
     let entries = bl["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["rule"], "github-pat");
     assert_eq!(entries[0]["path"], "app/a.py");
+    let report_print = keyward::secret::fingerprint("github-pat", github_pat(1).as_bytes());
+    let salt = bl["hashing"]["salt"].as_str().unwrap();
+    let iterations = bl["hashing"]["iterations"].as_u64().unwrap() as u32;
+    let entry_print =
+        keyward::secret::pbkdf2_sha256(report_print.as_bytes(), salt.as_bytes(), iterations);
     assert_eq!(
         entries[0]["fingerprint"],
-        keyward::secret::fingerprint("github-pat", github_pat(1).as_bytes())
+        keyward::secret::hex(&entry_print)
     );
     assert!(entries[0].get("commit").is_none());
     let (code, report, stderr) = scan(&p, &[]);
@@ -124,7 +129,7 @@ fn stale_entries_are_reported_and_pruned() {
     let stale = report["stale_baseline"].as_array().unwrap();
     assert_eq!(stale.len(), 1);
     assert_eq!(stale[0]["path"], "app/a.py");
-    assert!(stderr.contains("1 entries match no finding"), "{stderr}");
+    assert!(stderr.contains("1 entry matches no finding"), "{stderr}");
     // a partial scan cannot tell what is stale, so it does not say
     let (_, report, _) = scan(&p, &["app/b.py"]);
     assert!(report["stale_baseline"].as_array().unwrap().is_empty());

@@ -140,14 +140,14 @@ fn core_hooks_path_is_honoured() {
 }
 
 #[test]
-fn the_pre_commit_framework_manifest_runs_keyward_staged() {
+fn the_pre_commit_framework_manifest_runs_keyward_pre_commit_with_the_files() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
     let text = std::fs::read_to_string(manifest).unwrap();
     for line in [
         "- id: keyward",
-        "entry: keyward staged",
+        "entry: keyward pre-commit",
         "language: rust",
-        "pass_filenames: false",
+        "pass_filenames: true",
     ] {
         assert!(text.contains(line), "missing `{line}`");
     }

@@ -225,6 +225,7 @@ fn tree_and_staged_scans_and_file_references() {
     let mut scan = p.keyward();
     scan.args(["scan", ".", "--format", "json", "--known-secrets"])
         .arg(&env)
+        .arg("--known-secrets")
         .arg(&with_ref);
     let (_, report) = run_json(&mut scan);
     let labels: Vec<String> = known_found(&report).into_iter().map(|f| f.2).collect();
@@ -477,4 +478,32 @@ fn with_known_secrets_in_the_project_file_the_hook_guards_the_local_env() {
         .map(|f| (f.0, f.1, f.2))
         .collect();
     assert_eq!(found, [("db.py".into(), 1, "DB_PASSWORD".into())]);
+}
+
+#[test]
+fn one_file_per_known_secrets_flag_and_the_repository_after_it() {
+    // regression: `--known-secrets FILE REPO` read REPO as a second env file
+    let p = repo();
+    p.write("deploy.py", format!("PW = '{DB_PASSWORD}'\n"));
+    commit_all(&p, "Deploy script");
+    let (_dir, env) = known_env("");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = crate::harness::Project::new().keyward();
+    cmd.current_dir(elsewhere.path())
+        .args(["history", "--format", "json", "--known-secrets"])
+        .arg(&env)
+        .arg(p.path());
+    let (code, report) = run_json(&mut cmd);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(known_found(&report).len(), 1);
+    // repeated, each flag takes one file
+    let (_dir2, second) = known_env("");
+    let mut cmd = p.keyward();
+    cmd.args(["history", "--format", "json", "--known-secrets"])
+        .arg(&env)
+        .arg("--known-secrets")
+        .arg(&second)
+        .arg(".");
+    let (code, _) = run_json(&mut cmd);
+    assert_eq!(code, Some(1));
 }

@@ -35,7 +35,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "config",
         &[
-            "cli", "detect", "env", "finding", "messages", "report", "rules", "sanitize",
+            "cli", "detect", "env", "finding", "messages", "report", "rules", "sanitize", "secret",
         ],
     ),
     (

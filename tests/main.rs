@@ -7,6 +7,7 @@
 #[cfg(unix)]
 mod action;
 mod baseline;
+mod baseline_hash;
 mod gitrepo;
 mod harness;
 mod history;
@@ -15,14 +16,18 @@ mod hygiene;
 mod junit;
 mod known;
 mod layering;
+mod precommit;
 mod project_config;
 mod recall;
 mod report_merge;
+mod range;
 mod rules;
 mod run;
 mod sarif;
 mod scan;
 mod since_state;
+#[cfg(unix)]
+mod smaller;
 mod staged;
 mod staged_diff;
 mod staged_random;

@@ -227,3 +227,45 @@ fn rules_list_and_show() {
         .code(2)
         .stderr(contains("no rule with id `no-such-rule`"));
 }
+
+#[test]
+fn rules_check_reports_every_bad_rule_and_clashes_with_built_in_ids() {
+    // regression: a clash with a built-in id passed (and the scan then failed), and the check
+    // stopped at the first bad rule of a file
+    let body = GOOD_RULE.trim_start_matches("rules:\n");
+    let clash = body.replace("id: acme-token", "id: github-pat");
+    let check = body.replace("id: acme-token", "id: env-file-committed");
+    let bad_regex = body
+        .replace("id: acme-token", "id: acme-two")
+        .replace("{20}", "{20");
+    let bad_both = body
+        .replace("id: acme-token", "id: Acme_Three")
+        .replace("(?P<secret>", "(");
+    let p = Project::new();
+    p.write(
+        "many.yaml",
+        format!("rules:\n{clash}{bad_regex}{body}{bad_both}{check}"),
+    );
+    let out = p
+        .keyward()
+        .args(["rules", "check", "many.yaml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for expected in [
+        "duplicate rule id `github-pat` (already a built-in rule)",
+        "duplicate rule id `env-file-committed` (already a built-in check)",
+        "rule `acme-two`: pattern does not compile",
+        "rule `Acme_Three`: id must be non-empty",
+        "no `(?P<secret>",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    // the sound rule was still checked, and the count says how many had problems
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("5 rules checked, 4 with problems"),
+        "{stdout}"
+    );
+}

@@ -11,7 +11,8 @@ use crate::finding::Severity;
 use crate::messages;
 use crate::report::{Format, ReportOptions};
 use crate::rules::{self, RuleSet};
-use anyhow::{bail, Result};
+use crate::secret::FingerprintKey;
+use anyhow::{bail, Context, Result};
 use project::Project;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ pub struct Config {
     pub format: Format,
     pub output: Option<PathBuf>,
     pub baseline: Option<PathBuf>,
+    /// `--fingerprint-key-file`, else `KEYWARD_FINGERPRINT_KEY`.
+    pub fingerprint_key: Option<FingerprintKey>,
     pub show_secrets: bool,
     /// `--fail-on`, else `fail_on` in `.keyward.yaml`, else low.
     pub fail_on: Severity,
@@ -67,6 +70,7 @@ impl Config {
             format: format(args.format),
             output: args.output.clone(),
             baseline: args.baseline.clone(),
+            fingerprint_key: fingerprint_key(args.fingerprint_key_file.as_deref())?,
             show_secrets: args.show_secrets,
             fail_on,
             color: use_color(args.color, args.output.is_some()),
@@ -94,6 +98,36 @@ impl Config {
         }
     }
 }
+
+/// The fingerprint key: the content of `file` (less one final newline), else the
+/// `KEYWARD_FINGERPRINT_KEY` variable, else none.
+fn fingerprint_key(file: Option<&Path>) -> Result<Option<FingerprintKey>> {
+    let (bytes, from) = match file {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| {
+                format!("failed to read the fingerprint key file {}", path.display())
+            })?;
+            (bytes, path.display().to_string())
+        }
+        None => match std::env::var_os(KEY_VARIABLE) {
+            Some(value) => (value.into_encoded_bytes(), KEY_VARIABLE.to_string()),
+            None => return Ok(None),
+        },
+    };
+    let trimmed = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+    match FingerprintKey::new(trimmed) {
+        Some(key) => Ok(Some(key)),
+        None => bail!(
+            "{from}: a fingerprint key must be at least {} bytes; make one with \
+             `head -c 32 /dev/urandom | base64` and keep it outside the repository",
+            FingerprintKey::MIN_LEN
+        ),
+    }
+}
+
+/// Where the fingerprint key is read from when no `--fingerprint-key-file` is given.
+pub const KEY_VARIABLE: &str = "KEYWARD_FINGERPRINT_KEY";
 
 /// `--known-secrets` files, else the project's `known_secrets` that exist (with a note for
 /// those that do not).

@@ -159,6 +159,8 @@ fn parse_file(path: &Path) -> Result<ProjectSyntax> {
 
 /// Parses `.keyward.yaml` text; errors name the file (and the key, for an unknown one).
 pub fn parse(name: &str, text: &str) -> Result<ProjectSyntax, RuleError> {
+    // Editors on Windows may start the file with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // An empty file (or one with comments only) is a YAML null: the empty configuration.
     let parsed: Option<ProjectSyntax> = rules::yaml::from_str(text).map_err(|e| RuleError {
         file: name.to_string(),

@@ -42,6 +42,23 @@ pub fn check(id: &str) -> &'static CodeCheck {
         .unwrap_or_else(|| panic!("no code check `{id}` in CODE_CHECKS"))
 }
 
+/// The checks whose evidence is a path, a file mode or a Dockerfile `USER` instruction: nothing
+/// secret, so reports show it whole (a redacted `.env` would read `…(4)`). Requirement lines
+/// stay redacted: `git+https://user:token@host/…` is a requirement too.
+const PUBLIC_EVIDENCE: &[&str] = &[
+    "credentials-file",
+    "dockerfile-root-user",
+    "env-file-committed",
+    "env-file-permissions",
+    "gitignore-missing-env",
+    "private-key-file",
+];
+
+/// Whether findings of `rule` carry evidence that reports show unredacted.
+pub fn evidence_is_public(rule: &str) -> bool {
+    PUBLIC_EVIDENCE.contains(&rule)
+}
+
 /// The id of the `--known-secrets` check (`detect::knownsecrets`).
 pub const KNOWN_SECRET: &str = "known-secret";
 

@@ -141,12 +141,14 @@ pub fn encoded_forms(value: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The values as env-file text that `dotenv::parse` reads back unchanged (for handing them to
-/// `keyward history --known-secrets -` through a pipe, never through argv). Each value is
-/// single-quoted (taken literally) unless it holds a quote or line break, then double-quoted
-/// with escapes.
+/// `keyward history --known-secrets -` through a pipe, never through argv). One line per
+/// variable, its whole value: a URL's password is not written under the URL's name (it would
+/// replace the URL, and a password too short to look for would lose both); the reader's
+/// `select` derives it again. Each value is single-quoted (taken literally) unless it holds a
+/// quote or line break, then double-quoted with escapes.
 pub fn to_env_text(values: &[KnownValue]) -> String {
     let mut text = String::new();
-    for known in values {
+    for known in values.iter().filter(|v| v.part == Part::Whole) {
         text.push_str(&known.name);
         text.push('=');
         quote(&known.value, &mut text);
@@ -215,6 +217,32 @@ mod tests {
         assert_eq!(known.too_short, ["API_KEY"]);
         assert_eq!(known.values[1].value, "s3cret-pass");
         assert_eq!(known.values[2].origin, ".env:1");
+    }
+
+    #[test]
+    fn every_form_survives_the_trip_to_the_scanner() {
+        // regression: the URL and its password went under one name, and the password (too
+        // short to look for) replaced the URL, so a committed DATABASE_URL was never found
+        for password in ["pw-1234", "a-longer-pass-99"] {
+            let url = format!("postgresql://app:{password}@db.internal:5432/app");
+            let sent = select(&plan(&[
+                ("DATABASE_URL", &url),
+                ("DB_PASSWORD", "hunter22-pw"),
+            ]));
+            let text = to_env_text(&sent.values);
+            let file = dotenv::parse(Path::new("-"), &text).unwrap();
+            let pairs: Vec<(&str, &str)> = (file.entries.iter())
+                .map(|e| (e.key.as_str(), e.value.as_str()))
+                .collect();
+            let received = select(&plan(&pairs));
+            let forms = |k: &KnownValues| -> Vec<(String, String)> {
+                (k.values.iter())
+                    .map(|v| (v.label(), v.value.clone()))
+                    .collect()
+            };
+            assert_eq!(forms(&received), forms(&sent), "{password}");
+            assert!(forms(&received).contains(&("DATABASE_URL".into(), url.clone())));
+        }
     }
 
     #[test]

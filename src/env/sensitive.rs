@@ -1,8 +1,10 @@
 //! Which values are secrets (`holds_secret`: what `--mask` hides and `--check-history` looks
 //! for), and in which spellings `--mask` hides them: values resolved from references, values of
-//! secret-named variables and token-like values, 6 characters or longer, as written, base64-encoded (at
-//! each of the three byte alignments, standard and URL-safe alphabets) and URL-encoded, plus the
-//! password of any `scheme://user:password@host` value. Produces byte patterns for `mask`.
+//! secret-named variables and token-like values: as written whatever their length (what
+//! `--dry-run` hides, `--mask` hides), and, from 6 characters, base64-encoded (at each of the
+//! three byte alignments, standard and URL-safe alphabets) and URL-encoded, plus the password of
+//! any `scheme://user:password@host` value. Inherited secrets shorter than 6 are left alone.
+//! Produces byte patterns for `mask`.
 
 use super::names;
 use super::plan::{Plan, Var, WITHHELD};
@@ -36,21 +38,24 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
             values.push(var.value.as_str());
         }
     }
+    // The inherited environment's secrets are hidden too, but not its short values
+    // (`PASSWORD_STORE_ENABLE_EXTENSIONS=true` must not mask every `true`): keyward-run did not
+    // choose them, and `--dry-run` does not list them.
     for (key, value) in &plan.process {
         if !plan.vars.contains_key(key)
             && (names::is_secret_name(key) || WITHHELD.contains(&key.as_str()))
+            && value.len() >= MIN_LEN
         {
             values.push(value.as_str());
         }
     }
-    let passwords: Vec<&str> = plan
-        .vars
-        .values()
-        .map(|var| var.value.as_str())
-        .chain(plan.process.values().map(String::as_str))
-        .filter_map(url_password)
-        .collect();
-    values.extend(passwords);
+    values.extend(
+        plan.vars
+            .values()
+            .filter_map(|var| url_password(&var.value)),
+    );
+    let inherited = plan.process.values().filter_map(|v| url_password(v));
+    values.extend(inherited.filter(|p| p.len() >= MIN_LEN));
     values
 }
 
@@ -59,6 +64,13 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
 pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
     let mut patterns = Vec::new();
     for value in values {
+        if !value.contains('\n') {
+            // Hidden whatever its length, as `--dry-run` hides it: one decision.
+            let written = value.trim_end_matches('\r');
+            if !written.is_empty() {
+                patterns.push(written.as_bytes().to_vec());
+            }
+        }
         for line in value.split('\n') {
             push(
                 &mut patterns,
@@ -189,11 +201,31 @@ mod tests {
 
     #[test]
     fn url_forms_and_short_values() {
-        let patterns = patterns(&["p@ss word&x", "short"]);
+        // regression: `--mask` left a 4-character secret visible that `--dry-run` hid
+        let patterns = patterns(&["p@ss word&x", "pin4", "line one\nab\nline three"]);
         assert!(contains(&patterns, "q=p%40ss%20word%26x"));
         assert!(contains(&patterns, "q=p%40ss+word%26x"));
-        assert!(!contains(&patterns, "short"));
+        assert!(contains(&patterns, "pin4"));
+        // the short lines of a multi-line value are not masked everywhere
+        assert!(!patterns.iter().any(|p| p == b"ab"));
         assert!(patterns.iter().all(|p| !p.contains(&b'\n')));
+    }
+
+    #[test]
+    fn the_launchers_short_secrets_are_masked_not_the_inherited_short_ones() {
+        let process = std::collections::BTreeMap::from([
+            (
+                "PASSWORD_STORE_ENABLE_EXTENSIONS".to_string(),
+                "true".to_string(),
+            ),
+            ("PARENT_TOKEN".to_string(), "parent-token-value".to_string()),
+        ]);
+        let file = crate::env::dotenv::DotenvFile::from_pairs(".env", &[("API_KEY", "abcd")]);
+        let plan = Plan::new(process, &[file], true);
+        let values = secret_values(&plan);
+        assert!(values.contains(&"abcd"));
+        assert!(values.contains(&"parent-token-value"));
+        assert!(!values.contains(&"true"));
     }
 
     #[test]

@@ -81,10 +81,11 @@ fn footer(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     } else {
         format!("{} files", s.files)
     };
+    let n = summary.findings.len();
     writeln!(
         out,
-        "{} findings ({} critical, {} high, {} medium, {} low) in {}, {} bytes, {} ms",
-        summary.findings.len(),
+        "{n} finding{} ({} critical, {} high, {} medium, {} low) in {}, {} bytes, {} ms",
+        if n == 1 { "" } else { "s" },
         counts[3],
         counts[2],
         counts[1],
@@ -93,8 +94,6 @@ fn footer(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         s.bytes,
         s.elapsed_ms
     )?;
-    for note in &summary.notes {
-        writeln!(out, "note: {}", escape(note))?;
-    }
+    // `summary.notes` went to stderr when they were made (`messages::note`): not again here.
     Ok(())
 }

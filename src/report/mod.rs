@@ -60,9 +60,10 @@ pub struct ReportOptions {
     pub verbose: bool,
 }
 
-/// The secret as a report shows it: redacted unless the user opted in.
+/// The secret as a report shows it: redacted unless the user opted in, or unless it is a
+/// code check's public evidence (a path, a file mode).
 pub fn shown_secret(finding: &Finding, show: bool) -> String {
-    if show {
+    if show || crate::detect::catalog::evidence_is_public(&finding.rule) {
         String::from_utf8_lossy(finding.secret.expose()).into_owned()
     } else {
         finding.secret.redacted()

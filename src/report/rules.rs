@@ -99,9 +99,14 @@ pub fn show_check(c: &CodeCheck) -> String {
 }
 
 /// One line per problem (`file: rule `id`: problem`) and a closing count.
-pub fn check_results(results: &[(String, String, Vec<String>)], total: usize) -> String {
+/// `unloadable`: rules that did not load (reported on stderr), counted with the problems.
+pub fn check_results(
+    results: &[(String, String, Vec<String>)],
+    total: usize,
+    unloadable: usize,
+) -> String {
     let mut out = String::new();
-    let mut bad = 0;
+    let mut bad = unloadable;
     for (file, id, problems) in results {
         if !problems.is_empty() {
             bad += 1;

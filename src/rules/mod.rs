@@ -158,27 +158,10 @@ pub fn validate_pattern(pattern: &str) -> Result<(), String> {
 /// Compiles raw syntax into a `Rule`. `validate` compiles the regex now (user rules); built-in
 /// rules skip it to keep start-up cheap, because `cargo test` validates every one of them.
 pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, RuleError> {
-    let fail = |msg: String| RuleError::new(file, format!("rule `{}`: {msg}", raw.id));
-    if raw.id.is_empty()
-        || !raw
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(fail("id must be non-empty and use only [a-z0-9-]".into()));
-    }
-    if validate {
-        validate_pattern(&raw.pattern).map_err(fail)?;
-    } else if !raw.pattern.contains("(?P<secret>") && !raw.pattern.contains("(?<secret>") {
-        return Err(fail("pattern has no `(?P<secret>…)` group".into()));
-    }
-    if raw.keywords.iter().any(|k| k.is_empty()) {
-        return Err(fail("a keyword is empty".into()));
-    }
-    if validate {
-        PathGlobs::new(&raw.paths).map_err(fail)?;
-    } else if let Some(bad) = raw.paths.iter().find(|g| !globs::parses(g)) {
-        return Err(fail(format!("bad path glob `{bad}`")));
+    let problems = rule_problems(&raw, validate);
+    if !problems.is_empty() {
+        let msg = format!("rule `{}`: {}", raw.id, problems.join("; "));
+        return Err(RuleError::new(file, msg));
     }
     let multiline = spans_lines(&raw.pattern);
     Ok(Rule {
@@ -200,6 +183,30 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         multiline,
         regex: OnceLock::new(),
     })
+}
+
+/// Every problem of one rule's syntax (its id, pattern, keywords and path globs), so that a
+/// rule file is fixed in one round.
+fn rule_problems(raw: &RuleSyntax, validate: bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    let id_ok = (raw.id.bytes()).all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if raw.id.is_empty() || !id_ok {
+        problems.push("id must be non-empty and use only [a-z0-9-]".to_string());
+    }
+    if validate {
+        problems.extend(validate_pattern(&raw.pattern).err());
+    } else if !raw.pattern.contains("(?P<secret>") && !raw.pattern.contains("(?<secret>") {
+        problems.push("pattern has no `(?P<secret>…)` group".into());
+    }
+    if raw.keywords.iter().any(|k| k.is_empty()) {
+        problems.push("a keyword is empty".into());
+    }
+    if validate {
+        problems.extend(PathGlobs::new(&raw.paths).err());
+    } else if let Some(bad) = raw.paths.iter().find(|g| !globs::parses(g)) {
+        problems.push(format!("bad path glob `{bad}`"));
+    }
+    problems
 }
 
 /// Whether a pattern can match across lines: `(?s)` mode, or a `\n` outside a negated class
@@ -246,6 +253,33 @@ pub fn load_user_file(path: &std::path::Path) -> Result<Vec<Rule>, RuleError> {
         .into_iter()
         .map(|raw| compile(&name, raw, true))
         .collect()
+}
+
+/// `rules check FILE`: every rule of a user rule file that compiles, and a problem for each one
+/// that does not (or one for the file, when it cannot be read or parsed): all are reported.
+pub fn check_user_file(path: &std::path::Path) -> (Vec<Rule>, Vec<RuleError>) {
+    let name = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            return (
+                vec![],
+                vec![RuleError::new(&name, format!("cannot read rule file: {e}"))],
+            )
+        }
+    };
+    let raws = match parse_file(&name, &text) {
+        Ok(raws) => raws,
+        Err(e) => return (vec![], vec![e]),
+    };
+    let (mut rules, mut problems) = (Vec::new(), Vec::new());
+    for raw in raws {
+        match compile(&name, raw, true) {
+            Ok(rule) => rules.push(rule),
+            Err(e) => problems.push(e),
+        }
+    }
+    (rules, problems)
 }
 
 /// All rules with one keyword automaton (`automaton::KeywordDfa`, built on first use).

@@ -9,10 +9,11 @@ use crate::finding::Finding;
 use crate::messages;
 use crate::report::Summary;
 use crate::scan::baseline::{self, Baseline, Coverage};
+use crate::secret::FingerprintKey;
 use anyhow::{anyhow, Result};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// The compiled filters of one run.
@@ -24,6 +25,8 @@ pub struct Filters {
     stopwords: Vec<String>,
     prefix: String,
     baseline: Option<Loaded>,
+    /// Report fingerprints are keyed with it (`--fingerprint-key-file`) before anything else.
+    key: Option<FingerprintKey>,
     coverage: Coverage,
     /// `--known-secrets-only`: every finding of another rule is dropped (not counted).
     known_only: bool,
@@ -37,22 +40,27 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn read(path: &std::path::Path) -> Result<Self> {
+    fn read(path: &std::path::Path, key: Option<&FingerprintKey>) -> Result<Self> {
+        let baseline = baseline::read(path, key)?;
+        if baseline.is_legacy() {
+            messages::note(baseline::legacy_note(path));
+        }
         Ok(Loaded {
             path: path.to_path_buf(),
-            baseline: baseline::read(path)?,
+            baseline,
             today: baseline::today(),
         })
     }
 
-    /// The fingerprints the baseline hides among `found`: those of entries not expired. An
-    /// expired entry that still matches is noted, so the reappearing finding is explained.
-    fn hiding<'a>(&'a self, found: &HashSet<&str>) -> HashSet<&'a str> {
+    /// The report fingerprints the baseline hides, given `found` (entry fingerprint → report
+    /// fingerprint): those of entries not expired. An expired entry that still matches is
+    /// noted, so the reappearing finding is explained.
+    fn hiding<'a>(&self, found: &HashMap<String, &'a str>) -> HashSet<&'a str> {
         let mut hide = HashSet::new();
         for entry in &self.baseline.entries {
-            if !found.contains(entry.fingerprint.as_str()) {
+            let Some(report) = found.get(entry.fingerprint.as_str()) else {
                 continue;
-            }
+            };
             if entry.is_expired(&self.today) {
                 messages::note(format!(
                     "{}: the entry for {} at {} expired on {}; its finding is reported again",
@@ -62,7 +70,7 @@ impl Loaded {
                     entry.expires.as_deref().unwrap_or_default()
                 ));
             } else {
-                hide.insert(entry.fingerprint.as_str());
+                hide.insert(*report);
             }
         }
         hide
@@ -84,7 +92,7 @@ impl Filters {
             .map(|v| Regex::new(v).map_err(|e| bad(format!("allow.values: `{v}`: {e}"))))
             .collect::<Result<_>>()?;
         let baseline = match &cfg.baseline {
-            Some(path) => Some(Loaded::read(path)?),
+            Some(path) => Some(Loaded::read(path, cfg.fingerprint_key.as_ref())?),
             None => None,
         };
         Ok(Filters {
@@ -101,6 +109,7 @@ impl Filters {
                 .collect(),
             prefix: project.prefix.clone(),
             baseline,
+            key: cfg.fingerprint_key.clone(),
             known_only: cfg.known_only,
             coverage: Coverage::Partial,
         })
@@ -119,9 +128,15 @@ impl Filters {
         self
     }
 
-    /// Drops allowed findings, then hides baselined ones; counts both in the stats and lists
+    /// Keys the report fingerprints (with a fingerprint key), drops allowed findings, then
+    /// hides baselined ones; counts both in the stats and lists
     /// stale baseline entries in the summary.
     pub fn apply(&self, summary: &mut Summary) {
+        if let Some(key) = &self.key {
+            for f in &mut summary.findings {
+                f.fingerprint = key.rekey(&f.fingerprint);
+            }
+        }
         if self.known_only {
             summary.findings.retain(|f| f.rule == KNOWN_SECRET);
         }
@@ -170,7 +185,7 @@ impl Filters {
         let fingerprints: Vec<String> = (summary.findings.iter())
             .map(|f| f.fingerprint.clone())
             .collect();
-        let found: HashSet<&str> = fingerprints.iter().map(String::as_str).collect();
+        let found = (loaded.baseline).matcher(fingerprints.iter().map(String::as_str));
         let hide = loaded.hiding(&found);
         let before = summary.findings.len();
         summary
@@ -178,12 +193,14 @@ impl Filters {
             .retain(|f| !hide.contains(f.fingerprint.as_str()));
         summary.stats.baselined = (before - summary.findings.len()) as u64;
         if summary.stats.baselined > 0 {
+            let n = summary.stats.baselined;
             messages::note(format!(
-                "{} findings hidden by the baseline {}",
-                summary.stats.baselined,
+                "{n} finding{} hidden by the baseline {}",
+                if n == 1 { "" } else { "s" },
                 loaded.path.display()
             ));
         }
+        let found: HashSet<&str> = found.keys().map(String::as_str).collect();
         let (_, stale) = baseline::prune(&loaded.baseline, &found, self.coverage);
         note_stale(loaded, &stale);
         summary.stale_baseline = stale;
@@ -196,9 +213,11 @@ fn note_stale(loaded: &Loaded, stale: &[crate::finding::BaselineEntry]) {
     }
     let file = loaded.path.display();
     messages::note(format!(
-        "{file}: {} entries match no finding any more (stale); \
-         `keyward baseline --prune -o {file}` removes them",
-        stale.len()
+        "{file}: {} match{} no finding any more (stale); \
+         `keyward baseline --prune -o {file}` removes {}",
+        plural(stale.len(), "entry", "entries"),
+        if stale.len() == 1 { "es" } else { "" },
+        if stale.len() == 1 { "it" } else { "them" }
     ));
     for e in stale {
         messages::note(format!(
@@ -208,6 +227,11 @@ fn note_stale(loaded: &Loaded, stale: &[crate::finding::BaselineEntry]) {
             &e.fingerprint[..16]
         ));
     }
+}
+
+/// `1 entry`, `2 entries`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Globs in gitignore style: `*` stays within one path segment, `**` crosses them.

@@ -12,6 +12,7 @@ use crate::messages;
 use crate::report::Summary;
 use crate::rules::RuleSet;
 use crate::sanitize::escape;
+use crate::scan::inherited;
 use crate::scan::tree as scan;
 use crate::source::git::{commit_info, open_repo, rfc3339};
 use crate::source::gitpack::Layout;
@@ -55,7 +56,8 @@ pub fn history(
     for note in run.notes() {
         add_note(&mut summary, note);
     }
-    summary.findings = attribute(&repo, &plan, run.found.into_inner().unwrap());
+    let found = attribute(&repo, &plan, run.found.into_inner().unwrap());
+    summary.findings = inherited::drop_inherited(&repo, &plan, &detector, cfg, found);
     summary.stats.commits = plan.commits.len() as u64;
     summary.stats.blobs = run.blobs.into_inner();
     summary.stats.bytes = run.bytes.into_inner();

@@ -26,12 +26,24 @@ pub fn gather(root: &Path, walked_env: &[String], is_env: impl Fn(&str) -> bool)
         .map(|rel| EnvFile {
             rel: rel.clone(),
             mode: mode(&root.join(rel)),
+            allowed: first_line_allows(&root.join(rel)),
         })
         .collect();
     TreeFacts {
         env_files,
         gitignores: gitignores(root, &rels),
     }
+}
+
+/// Whether a regular file's line 1 carries an allow marker (only its first 4 KiB are read).
+fn first_line_allows(path: &Path) -> bool {
+    use std::io::Read;
+    if !path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+    read.is_ok() && crate::detect::allow::is_allowed(&head, 0)
 }
 
 /// The root's `.gitignore` and those of every directory on the way to each env file.

@@ -37,6 +37,9 @@ pub struct HistoryPlan {
     pub blobs: Vec<BlobRef>,
     /// Paths of submodule entries (gitlinks); their commits live in other repositories.
     pub submodules: Vec<String>,
+    /// The parents of selected commits that are not selected themselves (a range's base):
+    /// what the range started from. Empty when every ref is walked.
+    pub boundary: Vec<Oid>,
 }
 
 const SYMLINK_MODE: i32 = 0o120000;
@@ -137,6 +140,9 @@ impl TreeWalker<'_> {
             for parent in commit.parents() {
                 if !selected.contains_key(&parent.id()) {
                     self.walk(parent.tree_id(), None);
+                    if !self.plan.boundary.contains(&parent.id()) {
+                        self.plan.boundary.push(parent.id());
+                    }
                 }
             }
         }

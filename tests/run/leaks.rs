@@ -208,3 +208,22 @@ fn the_scanner_resolves_vault_references_in_known_secrets_files() {
     assert_eq!(vault.requests().len(), 1, "one read for both fields");
     assert_no_value(&output);
 }
+
+#[test]
+fn a_committed_database_url_with_a_short_password_is_found() {
+    // regression: the URL and its password were sent under one name; the password, too short
+    // to look for, replaced the URL, and the committed URL was never reported
+    let url = "postgresql://app:pw-1234@db.internal:5432/app";
+    let p = repo();
+    p.write("app/settings.py", format!("DATABASE_URL = \"{url}\"\n"));
+    let id = commit_all(&p, "Configure the database");
+    let output = run(&p, &format!("DATABASE_URL={url}\n"), &["--check-history"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("DATABASE_URL's current value was committed in")
+            && stderr.contains(&id[..7]),
+        "{stderr}"
+    );
+    assert!(!all_output(&output).contains("pw-1234"), "{stderr}");
+}

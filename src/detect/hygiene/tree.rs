@@ -15,6 +15,9 @@ pub struct EnvFile {
     pub rel: String,
     /// Unix permission bits; `None` where there are none.
     pub mode: Option<u32>,
+    /// Line 1 carries an allow marker (`# keyward:allow`): every file-level finding about
+    /// this file is suppressed, as `env-file-committed` is by the same marker.
+    pub allowed: bool,
 }
 
 /// One `.gitignore` file: the directory it sits in (relative, `""` for the root) and its text.
@@ -39,7 +42,7 @@ pub fn check_tree(facts: &TreeFacts) -> Vec<Finding> {
     let mut out = Vec::new();
     let root_gitignore = facts.gitignores.iter().any(|g| g.dir.is_empty());
     let matchers = build_matchers(&facts.gitignores);
-    for env in &facts.env_files {
+    for env in facts.env_files.iter().filter(|e| !e.allowed) {
         if env.mode.is_some_and(|m| m & OPEN_BITS != 0) {
             let mode = format!("{:o}", env.mode.unwrap_or(0) & 0o777);
             out.push(check("env-file-permissions").finding(&env.rel, 1, 1, mode.as_bytes()));
@@ -109,6 +112,7 @@ mod tests {
         EnvFile {
             rel: rel.into(),
             mode: Some(mode),
+            allowed: false,
         }
     }
 
@@ -199,6 +203,7 @@ mod tests {
             env_files: vec![EnvFile {
                 rel: ".env".into(),
                 mode: None,
+                allowed: false,
             }],
             gitignores: vec![gitignore("", ".env\n")],
         };
