@@ -16,6 +16,9 @@ const DOCUMENTED_EXAMPLES: &[&str] = &[
     "pk_test_TYooMQauvdEDq54NiTphI7jx",
     // jwt.io's debugger token.
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    // The Azurite / storage emulator account key, the same in every install:
+    // https://learn.microsoft.com/en-us/azure/storage/common/storage-use-azurite#http-connection-strings
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
     // GitHub REST API documentation (OAuth token in examples).
     "gho_16C7e42F292c6912E7710c838347Ae178B4a",
 ];
@@ -214,6 +217,7 @@ mod tests {
     fn placeholders_are_recognised() {
         for v in [
             "AKIAIOSFODNN7EXAMPLE",
+            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
             "changeme",
             "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
             "<YOUR_KEY>",
