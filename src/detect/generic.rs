@@ -4,7 +4,7 @@
 
 use super::entropy::shannon;
 use super::keyname::secret_key_name;
-use super::made;
+use super::{b64, made};
 
 /// Whether `key` (the secret-named key) and `value` look like a hard-coded credential.
 /// In source code an unquoted value is an expression (a variable, a call), not a literal.
@@ -23,7 +23,16 @@ pub fn plausible(key: &[u8], quoted: bool, value: &[u8], path: &str) -> bool {
     if !quoted && is_type_name(value) {
         return false;
     }
-    plausible_value(value) && !made::is_made_up(&String::from_utf8_lossy(key), value)
+    plausible_value(value)
+        && !made::is_made_up(&String::from_utf8_lossy(key), value)
+        && b64::printable_text(value.as_bytes()).is_none_or(|text| plausible_decoded(&text))
+}
+
+/// A value that is base64 of text (an HTTP Basic `user:password`, a wrapped password) is
+/// judged by the password it hides: `Aladdin:open sesame` is the RFC 7617 example, not a leak.
+fn plausible_decoded(text: &str) -> bool {
+    let secret = text.split_once(':').map_or(text, |(_, password)| password);
+    plausible_value(secret)
 }
 
 /// `UUIDFilterInput`, `SecretStr`, `String!`: letters only, starting upper case, every word
@@ -393,5 +402,23 @@ mod tests {
             );
         }
         assert!(plausible(b"password", true, b"JgCXIr5xGG", "t.py"));
+    }
+
+    #[test]
+    fn base64_of_text_is_judged_by_the_password_inside() {
+        // RFC 7617's example, `Aladdin:open sesame`.
+        assert!(!plausible(
+            b"Authorization",
+            true,
+            b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            "t.py"
+        ));
+        // `admin:Q40RebSZLYy4rSIs`.
+        assert!(plausible(
+            b"Authorization",
+            true,
+            b"YWRtaW46UTQwUmViU1pMWXk0clNJcw==",
+            "t.py"
+        ));
     }
 }

@@ -153,23 +153,33 @@ fn is_key_block(text: &str) -> bool {
     text.starts_with("-----BEGIN ") && text.contains("PRIVATE KEY-----")
 }
 
-/// Whether a PEM private-key block holds key material: its body is DER (base64 starting `M`,
-/// an ASN.1 SEQUENCE) or an OpenSSH key (`openssh-key-v1`). Blocks with headers
-/// (`Proc-Type`, legacy encrypted PEM) and SSH2 blocks carry other encodings and are kept.
+/// Whether a PEM private-key block holds key material: every body line is base64 (a line of
+/// words, `anything goes here`, is prose) and the body does not decode to printable text.
+/// Blocks with headers (`Proc-Type`, legacy encrypted PEM) are kept as they are.
 fn has_key_material(block: &str) -> bool {
-    if block.contains(": ") || block.contains("SSH2 ") {
+    if block.contains(": ") {
         return true;
     }
     let body = block
         .split_once("KEY-----")
         .map_or("", |(_, rest)| rest)
+        .split("-----END")
+        .next()
+        .unwrap_or("")
         .replace("\\n", "\n")
         .replace("\\r", "\n");
-    let body: String = body
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-'))
-        .collect();
-    body.starts_with('M') || body.starts_with("b3BlbnNzaC1rZXktdjE")
+    let mut joined = String::new();
+    for line in body.lines() {
+        let line = line.trim_matches(|c: char| c.is_whitespace() || "\"',\\+".contains(c));
+        let base64 = line
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
+        if !base64 {
+            return false;
+        }
+        joined.push_str(line);
+    }
+    b64::printable_text(joined.trim_end_matches('=').as_bytes()).is_none()
 }
 
 /// Values longer than this are judged as key material, with fewer markers.
@@ -264,6 +274,8 @@ mod tests {
         let fake = "-----BEGIN RSA PRIVATE KEY-----\nanything goes here, this is not a key at all, just some words for a test\n-----END RSA PRIVATE KEY-----";
         assert!(is_placeholder(fake.as_bytes()));
         let der = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----";
+        let words = "-----BEGIN PRIVATE KEY-----\nYW55dGhpbmcgZ29lcyBoZXJlLCB0aGlzIGlzIG5vdCBhIGtleQ==\n-----END PRIVATE KEY-----";
+        assert!(is_placeholder(words.as_bytes()));
         assert!(!is_placeholder(der.as_bytes()));
         let escaped = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSj\\n-----END PRIVATE KEY-----";
         assert!(!is_placeholder(escaped.as_bytes()));
