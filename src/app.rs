@@ -66,6 +66,7 @@ fn cmd_pre_commit(args: PreCommitArgs) -> Result<ExitCode> {
                 range: None,
                 since_commit: Some(from),
                 branch: Some(to),
+                commits: None,
             };
             gitscan::history(&cfg, &rules, repo, &sel)?
         }

@@ -335,4 +335,66 @@ fn drop_shadowed_generics(rules: &RuleSet, hits: &mut Vec<Hit>) {
         )
     });
     hits.dedup_by_key(|h| (h.start, h.end, hygiene(h)));
+    drop_contained_secrets(rules, hits);
+}
+
+/// One secret, one finding: a secret hit lying inside another rule's secret hit (`private-key`
+/// on the key block that `gcp-service-account` captured with its trailing `\n`) is the same
+/// credential, reported by the rule that saw more of it.
+fn drop_contained_secrets(rules: &RuleSet, hits: &mut Vec<Hit>) {
+    let secret = |h: &Hit| rules.rule(h.rule).kind == Kind::Secret;
+    let spans: Vec<(usize, usize, u32)> = hits
+        .iter()
+        .filter(|h| secret(h))
+        .map(|h| (h.start, h.end, h.rule))
+        .collect();
+    hits.retain(|h| {
+        !secret(h)
+            || !spans.iter().any(|&(s, e, r)| {
+                r != h.rule && s <= h.start && h.end <= e && (s, e) != (h.start, h.end)
+            })
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{builtin_rules, RuleSet};
+
+    fn rules_found(path: &str, text: &str) -> Vec<(String, u32)> {
+        let rules = RuleSet::new(builtin_rules().unwrap()).unwrap();
+        let detector = Detector::new(&rules, true);
+        let mut found: Vec<(String, u32)> = detector
+            .scan(path, text.as_bytes(), &mut Scratch::default())
+            .into_iter()
+            .map(|f| (f.rule, f.line))
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// A key body with the DER prefix and no runs or sequences (written for this test).
+    const BODY: &str = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7q3Zk9Lp2Xw8Rj5Tn0Vb4Yc1Hd6Jf3Gs8Ua2QeMm7Pz\\nKx5Wr9Nt2Lb6Vc3Qh8Yj4Sd1Fg7Ku0Ip5Oa2Ze9Xm3Cn6Bv1Tq8Rw4Ey7Us2Id5Lo0Pk\\n";
+
+    #[test]
+    fn one_secret_inside_another_rules_match_is_one_finding() {
+        let json = format!(
+            "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"billing-prod\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{BODY}-----END PRIVATE KEY-----\\n\",\n  \"client_email\": \"svc@billing-prod.iam.gserviceaccount.com\"\n}}\n"
+        );
+        let found = rules_found("sa.json", &json);
+        assert_eq!(
+            found,
+            vec![("gcp-service-account".to_string(), 4)],
+            "{found:?}"
+        );
+        // Alone, the key block is still a private key.
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}-----END PRIVATE KEY-----\n",
+            BODY.replace("\\n", "\n")
+        );
+        assert_eq!(
+            rules_found("notes.txt", &pem),
+            vec![("private-key".to_string(), 1)]
+        );
+    }
 }

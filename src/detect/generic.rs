@@ -3,61 +3,8 @@
 //! not a reference, a template, a hash, an identifier, a URL, a path or prose.
 
 use super::entropy::shannon;
-
-/// Suffixes of a secret-sounding key that name something that is not the secret itself.
-const NON_SECRET_KEY_SUFFIXES: &[&str] = &[
-    "url",
-    "uri",
-    "arn",
-    "time",
-    "date",
-    "expiration",
-    "endpoint",
-    "header",
-    "name",
-    "file",
-    "path",
-    "dir",
-    "type",
-    "ttl",
-    "length",
-    "len",
-    "size",
-    "count",
-    "field",
-    "param",
-    "prefix",
-    "env",
-    "var",
-    "policy",
-    "expiry",
-    "expires",
-    "timeout",
-    "format",
-    "hash",
-    "hasher",
-    "hashers",
-    "validators",
-    "id",
-    "mode",
-    "backend",
-    "class",
-    "ref",
-    "host",
-    "port",
-    "user",
-    "username",
-    "email",
-    "salt",
-    "label",
-    "min",
-    "max",
-    "regex",
-    "pattern",
-    "scheme",
-    "method",
-    "version",
-];
+use super::keyname::secret_key_name;
+use super::{b64, made};
 
 /// Whether `key` (the secret-named key) and `value` look like a hard-coded credential.
 /// In source code an unquoted value is an expression (a variable, a call), not a literal.
@@ -71,55 +18,51 @@ pub fn plausible(key: &[u8], quoted: bool, value: &[u8], path: &str) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
     };
-    plausible_value(value)
-}
-
-/// Keys whose value is not a credential although their name says "token" or "secret":
-/// pagination and idempotency tokens, CSRF tokens (normalised: lower case, no separators).
-const NON_SECRET_KEYS: &[&str] = &[
-    "nexttoken",
-    "pagetoken",
-    "nextpagetoken",
-    "paginationtoken",
-    "continuationtoken",
-    "starttoken",
-    "synctoken",
-    "clienttoken",
-    "clientrequesttoken",
-    "idempotencytoken",
-    "csrftoken",
-    "xsrftoken",
-    "csrfmiddlewaretoken",
-    "maxtokens",
-    "tokenizer",
-];
-
-/// Whether a secret-sounding key names the secret itself, not something about it
-/// (`TOKEN_URL`, `SecretId`, `NextToken`). Splits on `_ - .` and camelCase.
-fn secret_key_name(key: &str) -> bool {
-    let normalised: String = key
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if NON_SECRET_KEYS.iter().any(|k| normalised.ends_with(k)) {
+    // An unquoted `checkoutToken: UUIDFilterInput` is a type annotation (GraphQL, Python,
+    // TypeScript), not a value.
+    if !quoted && is_type_name(value) {
         return false;
     }
-    let mut last = String::new();
-    for (i, c) in key.char_indices() {
-        let camel_break = c.is_ascii_uppercase()
-            && key[..i]
-                .chars()
-                .last()
-                .is_some_and(|p| p.is_ascii_lowercase());
-        if !c.is_ascii_alphanumeric() || camel_break {
-            last.clear();
-        }
-        if c.is_ascii_alphanumeric() {
-            last.push(c.to_ascii_lowercase());
+    plausible_value(value)
+        && !made::is_made_up(&String::from_utf8_lossy(key), value)
+        && b64::printable_text(value.as_bytes()).is_none_or(|text| plausible_decoded(&text))
+}
+
+/// A value that is base64 of text (an HTTP Basic `user:password`, a wrapped password) is
+/// judged by the password it hides: `Aladdin:open sesame` is the RFC 7617 example, not a leak.
+fn plausible_decoded(text: &str) -> bool {
+    let secret = text.split_once(':').map_or(text, |(_, password)| password);
+    plausible_value(secret)
+}
+
+/// `UUIDFilterInput`, `SecretStr`, `String!`: letters only, starting upper case, every word
+/// capitalised or an acronym of at least two letters.
+fn is_type_name(value: &str) -> bool {
+    let name = value.trim_end_matches(['!', '?']);
+    if !name.starts_with(|c: char| c.is_ascii_uppercase())
+        || !name.bytes().all(|c| c.is_ascii_alphabetic())
+    {
+        return false;
+    }
+    let b = name.as_bytes();
+    let mut words: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for i in 1..b.len() {
+        let lower_to_upper = b[i - 1].is_ascii_lowercase() && b[i].is_ascii_uppercase();
+        let acronym_end = b[i - 1].is_ascii_uppercase()
+            && b[i].is_ascii_uppercase()
+            && b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+        if lower_to_upper || acronym_end {
+            words.push(&name[start..i]);
+            start = i;
         }
     }
-    !NON_SECRET_KEY_SUFFIXES.contains(&last.as_str())
+    words.push(&name[start..]);
+    words.iter().all(|w| {
+        w.len() >= 2
+            && (w.bytes().all(|c| c.is_ascii_uppercase())
+                || w.bytes().skip(1).all(|c| c.is_ascii_lowercase()))
+    })
 }
 
 fn plausible_value(value: &str) -> bool {
@@ -386,6 +329,96 @@ mod tests {
             true,
             b"Q40RebSZLYy4rSIspnvdtZPO",
             "poetry.lock"
+        ));
+    }
+
+    #[test]
+    fn api_handles_named_token_are_not_credentials() {
+        for key in [
+            "nextForwardToken",
+            "nextBackwardToken",
+            "ExportToken",
+            "ImportToken",
+            "PolicyUpdateToken",
+            "ChangeToken",
+            "WorkUnitToken",
+            "SubjectFromWebIdentityToken",
+            "X-Amz-Credential",
+        ] {
+            assert!(
+                !plausible(key.as_bytes(), true, b"Q40RebSZLYy4rSIspnvdtZPO", "r.json"),
+                "{key}"
+            );
+        }
+        for key in [
+            "sessionToken",
+            "authorizationToken",
+            "refresh_token",
+            "TokenValue",
+        ] {
+            assert!(
+                plausible(key.as_bytes(), true, b"Q40RebSZLYy4rSIspnvdtZPO", "r.json"),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn type_annotations_are_not_values() {
+        assert!(!plausible(
+            b"checkoutToken",
+            false,
+            b"UUIDFilterInput",
+            "schema.graphql"
+        ));
+        assert!(!plausible(
+            b"api_key",
+            false,
+            b"SecretString!",
+            "schema.graphql"
+        ));
+        // Quoted, the same letters are a value.
+        assert!(!super::is_type_name("Q40RebSZLYy4rSIspnvdtZPO"));
+        assert!(plausible(
+            b"api_key",
+            false,
+            b"kT8qZwN5vR2mLx7q9",
+            "settings.yaml"
+        ));
+    }
+
+    #[test]
+    fn values_made_from_words_and_counting_runs_are_fixtures() {
+        for (k, v) in [
+            ("token", "token123"),
+            ("raw_token", "test_token1234"),
+            ("user_password", "Test1234!"),
+            ("token", "abcd1234defg5678"),
+            ("PasswordVerifier", "TXlWZXJpZmllclN0cmluZw"),
+        ] {
+            assert!(
+                !plausible(k.as_bytes(), true, v.as_bytes(), "t.py"),
+                "{k}={v}"
+            );
+        }
+        assert!(plausible(b"password", true, b"JgCXIr5xGG", "t.py"));
+    }
+
+    #[test]
+    fn base64_of_text_is_judged_by_the_password_inside() {
+        // RFC 7617's example, `Aladdin:open sesame`.
+        assert!(!plausible(
+            b"Authorization",
+            true,
+            b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            "t.py"
+        ));
+        // `admin:Q40RebSZLYy4rSIs`.
+        assert!(plausible(
+            b"Authorization",
+            true,
+            b"YWRtaW46UTQwUmViU1pMWXk0clNJcw==",
+            "t.py"
         ));
     }
 }

@@ -2,6 +2,7 @@
 //! directories or prints; sources hand bytes in and reports take findings out.
 
 pub(crate) mod allow;
+mod b64;
 mod blob;
 pub(crate) mod catalog;
 mod checksum;
@@ -9,9 +10,11 @@ pub(crate) mod engine;
 pub(crate) mod entropy;
 pub(crate) mod generic;
 pub(crate) mod hygiene;
+mod keyname;
 pub(crate) mod keywords;
 pub(crate) mod knownsecrets;
 pub(crate) mod lineindex;
+mod made;
 pub(crate) mod notebook;
 pub(crate) mod placeholder;
 pub mod rulecheck;

@@ -6,12 +6,17 @@
 //! `Scope::CommittedFiles` is what history mode asks for by default: only the checks whose
 //! finding is "this file was committed" (env files, key files, credentials files), not the
 //! configuration checks, which matter for today's tree.
+//!
+//! Context decides what a team would act on: nothing here reports on test code, docs,
+//! tutorials, examples, vendored code or CI files (`paths::is_not_deployed`); secrets in those
+//! places are still reported by the secret rules, as fixtures a reviewer wants to see.
 
 pub(crate) mod context;
 pub(crate) mod dockerfile;
 pub(crate) mod envfile;
 pub(crate) mod keyfiles;
 pub(crate) mod paths;
+pub(crate) mod pycode;
 pub(crate) mod requirements;
 pub(crate) mod tree;
 
@@ -34,6 +39,9 @@ pub enum Scope {
 
 /// The per-file code checks on one text blob.
 pub fn check_file(path: &str, data: &[u8], scope: Scope) -> Vec<Finding> {
+    if paths::is_not_deployed(path) {
+        return Vec::new();
+    }
     let mut out: Vec<Finding> = [
         envfile::check_env_file(path, data),
         keyfiles::check_key_file(path, data),
@@ -53,6 +61,9 @@ pub fn check_file(path: &str, data: &[u8], scope: Scope) -> Vec<Finding> {
 
 /// The checks that need only the path, for blobs not scanned for content (binary files).
 pub fn check_binary(path: &str) -> Vec<Finding> {
+    if paths::is_not_deployed(path) {
+        return Vec::new();
+    }
     keyfiles::check_key_name(path).into_iter().collect()
 }
 
@@ -127,6 +138,20 @@ mod tests {
         assert!(rules(".env", "# keyward:allow\nA=1\n", Scope::All).is_empty());
         assert!(check_binary("certs/client.pfx").len() == 1);
         assert!(check_binary("img/logo.png").is_empty());
+    }
+
+    #[test]
+    fn test_docs_and_vendored_files_are_out_of_scope() {
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+        assert!(rules("tests/certs/server.key", key, Scope::All).is_empty());
+        assert_eq!(
+            rules("deploy/server.key", key, Scope::All),
+            vec!["private-key-file"]
+        );
+        assert!(rules("tests/test_apps/.env", "FOO=env\n", Scope::All).is_empty());
+        assert!(rules("docker/docs/Dockerfile", "FROM python\n", Scope::All).is_empty());
+        assert!(rules("docs/requirements.txt", "sphinx\n", Scope::All).is_empty());
+        assert!(check_binary("tests/certs/client.pfx").is_empty());
     }
 
     #[test]

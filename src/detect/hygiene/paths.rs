@@ -65,16 +65,55 @@ pub fn is_python(path: &str) -> bool {
     path.ends_with(".py") || path.ends_with(".pyw") || path.ends_with(".ipynb")
 }
 
-/// Test code: a `tests/` or `test/` directory, `test_*.py`, `*_test.py`, `conftest.py`.
+/// Test code: a `tests/`, `test/`, `t/` or `testing/` directory, `test_*.py`, `*_test.py`,
+/// `conftest.py`.
 pub fn is_test_path(path: &str) -> bool {
     let mut parts = path.split('/').rev();
     let name = parts.next().unwrap_or(path);
-    let in_test_dir = parts.any(|d| matches!(d, "tests" | "test" | "testing"));
+    let in_test_dir = parts.any(|d| matches!(d, "tests" | "test" | "testing" | "t"));
     in_test_dir
         || name == "conftest.py"
         || name == "tests.py"
         || (name.starts_with("test_") && is_python(name))
         || name.ends_with("_test.py")
+}
+
+/// Directories whose files are not what an application deploys: documentation, tutorials and
+/// examples, vendored third-party code and CI machinery.
+const NOT_DEPLOYED_DIRS: &[&str] = &[
+    "docs",
+    "doc",
+    "docs_src",
+    "documentation",
+    "examples",
+    "example",
+    "tutorial",
+    "tutorials",
+    "demo",
+    "demos",
+    "_vendor",
+    "vendor",
+    "vendored",
+    "site-packages",
+    "node_modules",
+    "third_party",
+    ".ci",
+    ".circleci",
+    ".github",
+    ".gitlab",
+    ".devcontainer",
+];
+
+/// Whether `path` is outside what a team deploys: test code (`is_test_path`), docs, tutorials
+/// and examples, vendored code or CI files. Hygiene checks stay quiet there: `DEBUG = True`
+/// in a tutorial or `verify=False` in a vendored copy of a library is not the reader's to fix.
+pub fn is_not_deployed(path: &str) -> bool {
+    is_test_path(path)
+        || path
+            .split('/')
+            .rev()
+            .skip(1)
+            .any(|d| NOT_DEPLOYED_DIRS.contains(&d.to_ascii_lowercase().as_str()))
 }
 
 /// Words that name a development, test or CI variant of a config module, class or image.
@@ -209,5 +248,32 @@ mod tests {
         assert!(is_dev_module("settings_local.py"));
         assert!(!is_dev_module("backoffice/settings.py"));
         assert!(!is_dev_module("backoffice/settings/production.py"));
+        assert!(is_test_path("t/unit/security/__init__.py"));
+        assert!(!is_test_path("app/t.py"));
+    }
+
+    #[test]
+    fn docs_examples_vendored_and_ci_are_not_deployed() {
+        for p in [
+            "docs/config.rst",
+            "examples/tutorial/flaskr/__init__.py",
+            "docs_src/security/tutorial004.py",
+            "src/pip/_vendor/urllib3/connection.py",
+            "venv/lib/python3.12/site-packages/requests/adapters.py",
+            ".ci/Dockerfile.cypress",
+            "docker/docs/Dockerfile",
+            "tests/fixtures/.netrc",
+        ] {
+            assert!(is_not_deployed(p), "{p}");
+        }
+        for p in [
+            "app/config.py",
+            "Dockerfile",
+            "deploy/id_rsa",
+            "docs.py",
+            "scripts/sync.py",
+        ] {
+            assert!(!is_not_deployed(p), "{p}");
+        }
     }
 }

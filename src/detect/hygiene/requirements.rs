@@ -4,8 +4,16 @@
 //! Options (`-r`, `-c`, `--index-url`…), local paths and archive URLs are not package pins and
 //! are skipped. Backslash continuations are joined; the finding is on the logical line's first
 //! line, at its first character.
+//!
+//! Only what gets deployed is checked. Quiet: a library's or tool's development, test, docs,
+//! lint, CI and packaging requirement files (`requirements-dev.txt`, `requirements/docs.txt`,
+//! `doc/build/requirements.txt`); a caps-only line in a constraints file (`setuptools<82`
+//! keeps a bad release out, it chooses nothing); and a dependency declaration — a file with no
+//! exact pin at all whose lines mostly give lower-bounded ranges (`kombu>=5.6,<6`), which is a
+//! library's `install_requires` written out, not a deployment set; and a file of editable
+//! installs only (pip's development mode).
 
-use super::paths::is_requirements_file;
+use super::paths::{file_name, is_requirements_file};
 use crate::detect::allow::is_allowed;
 use crate::detect::catalog::check;
 use crate::finding::Finding;
@@ -19,12 +27,18 @@ struct Logical {
 }
 
 pub fn check_requirements(path: &str, data: &[u8]) -> Vec<Finding> {
-    if !is_requirements_file(path) {
+    if !is_requirements_file(path) || is_tooling_file(path) {
         return Vec::new();
     }
     let text = String::from_utf8_lossy(data);
-    logical_lines(&text)
+    let lines = logical_lines(&text);
+    if is_declaration(&lines) || is_editable_setup(&lines) {
+        return Vec::new();
+    }
+    let constraints = file_name(path).to_ascii_lowercase().contains("constraints");
+    lines
         .into_iter()
+        .filter(|l| !(constraints && is_cap_only(&l.text)))
         .filter(|l| is_unpinned(&l.text) && !is_allowed(data, l.offset))
         .map(|l| {
             let raw_start = text[l.offset..].len() - text[l.offset..].trim_start().len();
@@ -32,6 +46,88 @@ pub fn check_requirements(path: &str, data: &[u8]) -> Vec<Finding> {
             check("unpinned-requirement").finding(path, l.line, column, l.text.as_bytes())
         })
         .collect()
+}
+
+/// Words of a requirement file's name or folders that mark it as development tooling.
+const TOOLING_WORDS: &[&str] = &[
+    "dev",
+    "develop",
+    "development",
+    "test",
+    "tests",
+    "testing",
+    "ci",
+    "doc",
+    "docs",
+    "lint",
+    "linting",
+    "check",
+    "checks",
+    "typing",
+    "mypy",
+    "pkgutils",
+    "packaging",
+    "build",
+    "tox",
+    "bench",
+    "benchmark",
+    "benchmarks",
+    "style",
+    "format",
+    "coverage",
+    "release",
+    "tools",
+    "examples",
+    "example",
+];
+
+fn is_tooling_file(path: &str) -> bool {
+    path.split('/').any(|part| {
+        let stem = part.strip_suffix(".txt").unwrap_or(part);
+        stem.split(['-', '_', '.'])
+            .any(|w| TOOLING_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+    })
+}
+
+/// No exact pin anywhere and at least three quarters of the package lines give a range with
+/// a lower bound: the file declares what a library accepts rather than what is deployed.
+fn is_declaration(lines: &[Logical]) -> bool {
+    let packages: Vec<&str> = lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .filter(|t| !t.starts_with('-') && !is_local(t))
+        .collect();
+    let ranged = packages
+        .iter()
+        .filter(|t| {
+            let spec = t.split(';').next().unwrap_or(t);
+            spec.contains(">=") || spec.contains("~=") || spec.contains('>')
+        })
+        .count();
+    !packages.is_empty()
+        && packages
+            .iter()
+            .all(|t| !has_exact_pin(t.split(';').next().unwrap_or(t)))
+        && ranged * 4 >= packages.len() * 3
+}
+
+/// Only editable installs (`-e git+…@develop`, `-e ../lib`): pip's "development mode" for
+/// working on sibling projects side by side, not a set of packages to deploy.
+fn is_editable_setup(lines: &[Logical]) -> bool {
+    !lines.is_empty() && lines.iter().all(|l| editable_target(&l.text).is_some())
+}
+
+/// `setuptools<82.0.0`, `urllib3!=2.0.0`: only upper bounds or exclusions.
+fn is_cap_only(req: &str) -> bool {
+    let spec = req.split(';').next().unwrap_or(req);
+    let ops: Vec<&str> = spec
+        .split(',')
+        .filter_map(|c| c.find(['<', '>', '=', '!', '~']).map(|i| &c[i..]))
+        .collect();
+    !ops.is_empty()
+        && ops
+            .iter()
+            .all(|op| op.starts_with('<') || op.starts_with("!="))
 }
 
 fn logical_lines(text: &str) -> Vec<Logical> {
@@ -186,8 +282,62 @@ mod tests {
     fn only_requirement_files_are_checked() {
         assert!(check_requirements("docs/notes.txt", b"flask\n").is_empty());
         assert_eq!(
-            check_requirements("requirements/dev.txt", b"pytest\n").len(),
+            check_requirements("requirements/prod.txt", b"gunicorn\n").len(),
             1
         );
+    }
+
+    #[test]
+    fn tooling_requirement_files_are_quiet() {
+        for path in [
+            "requirements-dev.txt",
+            "requirements/dev.txt",
+            "requirements/test-ci-default.txt",
+            "requirements-docs.txt",
+            "doc/build/requirements.txt",
+            "requirements/pkgutils.txt",
+            "requirements-check.txt",
+            "dev-requirements.txt",
+        ] {
+            assert!(check_requirements(path, b"pytest\n").is_empty(), "{path}");
+        }
+        assert_eq!(
+            check_requirements("requirements/base.txt", b"django\n").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_file_of_editable_installs_only_is_a_development_setup() {
+        let dev = "# work on botocore side by side\n-e git+https://github.com/org/core.git@develop#egg=core\n-e git+https://github.com/org/xfer.git@develop#egg=xfer\n";
+        assert!(lines(dev).is_empty());
+        let mixed = "-e git+https://github.com/org/core.git@develop#egg=core\nflask==3.0.0\n";
+        assert_eq!(lines(mixed), vec![1]);
+    }
+
+    #[test]
+    fn caps_in_constraints_files_choose_nothing() {
+        let text = "setuptools<82.0.0\nurllib3!=2.0.0\nflask>=2\n";
+        let found: Vec<u32> = check_requirements("constraints.txt", text.as_bytes())
+            .iter()
+            .map(|f| f.line)
+            .collect();
+        assert_eq!(found, vec![3]);
+        assert_eq!(
+            check_requirements("requirements.txt", text.as_bytes()).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_pure_range_declaration_is_a_library_not_a_deployment() {
+        let library =
+            "billiard>=4.2.1,<5.0\nkombu>=5.6.0\nvine>=5.1.0,<6.0\nclick>=8.1.2,<9.0\ntzlocal\n";
+        assert!(check_requirements("requirements/default.txt", library.as_bytes()).is_empty());
+        // One exact pin makes it a deployment set: the ranges beside it are reported.
+        let app = "flask>=2.0\nstripe==7.9.0\nrequests\n";
+        assert_eq!(lines(app), vec![1, 3]);
+        // Bare names are not a declaration of ranges.
+        assert_eq!(lines("flask\ngunicorn\n"), vec![1, 2]);
     }
 }

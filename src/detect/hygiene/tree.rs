@@ -3,6 +3,7 @@
 //! against the repository's `.gitignore` files). The source gathers the facts (`TreeFacts`);
 //! this module only matches them.
 
+use super::paths::is_not_deployed;
 use crate::detect::catalog::check;
 use crate::finding::Finding;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -42,7 +43,12 @@ pub fn check_tree(facts: &TreeFacts) -> Vec<Finding> {
     let mut out = Vec::new();
     let root_gitignore = facts.gitignores.iter().any(|g| g.dir.is_empty());
     let matchers = build_matchers(&facts.gitignores);
-    for env in facts.env_files.iter().filter(|e| !e.allowed) {
+    // A fixture `.env` under `tests/` is test data, not a deployed configuration.
+    for env in facts
+        .env_files
+        .iter()
+        .filter(|e| !e.allowed && !is_not_deployed(&e.rel))
+    {
         if env.mode.is_some_and(|m| m & OPEN_BITS != 0) {
             let mode = format!("{:o}", env.mode.unwrap_or(0) & 0o777);
             out.push(check("env-file-permissions").finding(&env.rel, 1, 1, mode.as_bytes()));
@@ -208,5 +214,25 @@ mod tests {
             gitignores: vec![gitignore("", ".env\n")],
         };
         assert!(check_tree(&no_modes).is_empty());
+    }
+
+    #[test]
+    fn fixture_env_files_in_tests_are_quiet() {
+        let facts = TreeFacts {
+            env_files: vec![env("tests/test_apps/.env", 0o644), env("api/.env", 0o644)],
+            gitignores: vec![gitignore("", "*.pyc\n")],
+        };
+        let found: Vec<(String, String)> = check_tree(&facts)
+            .into_iter()
+            .map(|f| (f.rule, f.secret.expose().to_vec()))
+            .map(|(r, v)| (r, String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("env-file-permissions".to_string(), "644".to_string()),
+                ("gitignore-missing-env".to_string(), "api/.env".to_string()),
+            ]
+        );
     }
 }
