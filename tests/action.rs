@@ -5,7 +5,7 @@
 //! the wheel's (the install step itself, `pip install keyward-cli==VERSION`, runs against a
 //! locally built wheel in `scripts/check-wheel.sh`).
 
-use crate::harness::{json, random_text, Project};
+use crate::harness::{github_pat, json, Project};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -108,13 +108,13 @@ fn pull_request_repo() -> (Project, git2::Oid) {
     p.write("README.md", "base\n");
     let base = p.commit("base");
     let branch = repo.head().unwrap().name().unwrap().to_string();
-    p.write("other.py", format!("O = 'ghp_{}'\n", random_text(2, 36)));
+    p.write("other.py", format!("O = '{}'\n", github_pat(2)));
     let other = p.commit("another branch");
     repo.reference("refs/heads/other", other, true, "test")
         .unwrap();
     repo.set_head_detached(base).unwrap();
     std::fs::remove_file(p.join("other.py")).unwrap();
-    p.write("app/a.py", format!("A = 'ghp_{}'\n", random_text(1, 36)));
+    p.write("app/a.py", format!("A = '{}'\n", github_pat(1)));
     let head = p.commit("pull request");
     repo.reference(&branch, head, true, "test").unwrap();
     repo.set_head(&branch).unwrap();

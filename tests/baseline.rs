@@ -3,16 +3,12 @@
 //! (fingerprints, not lines or commits), and a strict file format.
 
 use crate::gitrepo::git;
-use crate::harness::{found, json, random_text, Project};
+use crate::harness::{found, github_pat, json, Project};
 use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
 const FILE: &str = ".keyward-baseline.json";
-
-fn github_pat(seed: u64) -> String {
-    format!("ghp_{}", random_text(seed, 36))
-}
 
 fn scan(p: &Project, extra: &[&str]) -> (Option<i32>, Value, String) {
     let out = p

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use crate::harness::{random_text, Project};
+use crate::harness::Project;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -50,9 +50,7 @@ pub fn commit_all(p: &Project, message: &str) -> String {
     p.commit(message).to_string()
 }
 
-pub fn github_pat(seed: u64) -> String {
-    format!("ghp_{}", random_text(seed, 36))
-}
+pub use crate::harness::github_pat;
 
 /// A line of Python that the built-in rules report as a GitHub token.
 pub fn token_line(seed: u64) -> String {

@@ -1,11 +1,7 @@
 //! `--format junit` through the real binary, parsed with roxmltree: one test suite, one failing
 //! test case per finding, a passing test case for a clean run, hostile paths escaped.
 
-use crate::harness::{json, random_text, Project};
-
-fn github_pat(seed: u64) -> String {
-    format!("ghp_{}", random_text(seed, 36))
-}
+use crate::harness::{github_pat, json, Project};
 
 fn junit(p: &Project, extra: &[&str]) -> (Option<i32>, String) {
     let out = p

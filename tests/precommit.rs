@@ -2,17 +2,14 @@
 //! file names): `pre-commit run --all-files`/`--files` and `--from-ref/--to-ref` scan what they
 //! hand over instead of an empty staged change; a commit in progress scans the staged change.
 
-use crate::harness::{random_text, Project};
+use crate::harness::{github_pat, Project};
 
 fn committed_secret() -> (Project, git2::Oid, git2::Oid) {
     let p = Project::new();
     p.git_init();
     p.write("README.md", "base\n");
     let base = p.commit("base");
-    p.write(
-        "app.py",
-        format!("T = '{}'\n", format_args!("ghp_{}", random_text(3, 36))),
-    );
+    p.write("app.py", format!("T = '{}'\n", github_pat(3)));
     let added = p.commit("add");
     (p, base, added)
 }
@@ -50,10 +47,7 @@ fn all_files_and_ranges_are_scanned_not_the_empty_staged_change() {
         .assert()
         .code(0);
     // and a secret staged for that commit is found
-    p.write(
-        "new.py",
-        format!("U = '{}'\n", format_args!("ghp_{}", random_text(4, 36))),
-    );
+    p.write("new.py", format!("U = '{}'\n", github_pat(4)));
     crate::gitrepo::git(p.path(), &["add", "new.py"]);
     hook(&p, &["new.py"])
         .env("GIT_INDEX_FILE", p.join(".git/index"))

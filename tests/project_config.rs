@@ -2,13 +2,11 @@
 //! stopwords, fail_on), `--config FILE`, the repository-root lookup, and strictness (an
 //! unknown key or rule id is exit 2 naming the file and the key).
 
-use crate::harness::{found, json, random_text, run_json, Project};
+use crate::harness::{
+    found, github_pat, json, random_text, run_json, with_github_checksum, Project,
+};
 use predicates::prelude::*;
 use predicates::str::contains;
-
-fn github_pat(seed: u64) -> String {
-    format!("ghp_{}", random_text(seed, 36))
-}
 
 /// Rules (sorted) found by `keyward scan --format json ARGS` in `p`, and the exit code.
 fn rules_found(p: &Project, args: &[&str]) -> (Option<i32>, Vec<String>) {
@@ -83,8 +81,11 @@ fn allow_paths_are_globs_from_the_repository_root() {
 #[test]
 fn allow_values_and_rules_and_stopwords() {
     let p = Project::new();
-    let ok = format!("ghp_TESTONLY{}", random_text(6, 28));
-    let demo = format!("ghp_{}DemoKey{}", random_text(7, 10), random_text(8, 19));
+    let ok = with_github_checksum("ghp_", &format!("TESTONLY{}", random_text(6, 22)));
+    let demo = with_github_checksum(
+        "ghp_",
+        &format!("{}DemoKey{}", random_text(7, 10), random_text(8, 13)),
+    );
     p.write(
         "a.py",
         format!("A = '{ok}'\nB = '{demo}'\nC = '{}'\n", github_pat(9)),

@@ -2,11 +2,7 @@
 //! HEAD`, the pull-request mode of the Action): secrets already at the same path in BASE are
 //! not blamed on the pull request's commit that merely touched their file.
 
-use crate::harness::{json, random_text, Project};
-
-fn github_pat(seed: u64) -> String {
-    format!("ghp_{}", random_text(seed, 36))
-}
+use crate::harness::{github_pat, json, Project};
 
 #[test]
 fn a_range_does_not_blame_old_secrets_on_the_commit_that_touched_their_file() {

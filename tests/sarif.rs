@@ -2,12 +2,8 @@
 //! (tests/schemas, from OASIS), the fields GitHub code scanning reads, and the guarantee that
 //! no CI-facing output (SARIF, JUnit, baseline file) carries a secret unless asked.
 
-use crate::harness::{json, random_text, Project};
+use crate::harness::{github_pat, json, random_text, Project};
 use serde_json::Value;
-
-fn github_pat(seed: u64) -> String {
-    format!("ghp_{}", random_text(seed, 36))
-}
 
 fn password(seed: u64) -> String {
     format!("{}9x", random_text(seed, 18))

@@ -2,13 +2,9 @@
 //! suppression, ignore handling, binary/large/unreadable files, stdin, notebooks, exit codes,
 //! and the differential checks (prefilter on/off, 1 vs N threads).
 
-use crate::harness::{found, json, random_text, Project};
+use crate::harness::{found, github_pat, json, random_text, Project};
 use predicates::prelude::*;
 use predicates::str::contains;
-
-fn github_pat(seed: u64) -> String {
-    format!("ghp_{}", random_text(seed, 36))
-}
 
 fn password(seed: u64) -> String {
     format!("{}9x", random_text(seed, 18))

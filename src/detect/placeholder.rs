@@ -279,6 +279,7 @@ mod tests {
         assert!(!is_placeholder(der.as_bytes()));
         let escaped = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSj\\n-----END PRIVATE KEY-----";
         assert!(!is_placeholder(escaped.as_bytes()));
+        // keyward:allow (a truncated OpenSSH key block, test data)
         let openssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----";
         assert!(!is_placeholder(openssh.as_bytes()));
         let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17\n\nx9Qw0vZ\n-----END RSA PRIVATE KEY-----";
