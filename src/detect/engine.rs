@@ -13,6 +13,10 @@ const BEFORE: usize = 512;
 const AFTER: usize = 1024;
 /// How far a window reaches after the keyword for rules that span lines (key blocks).
 const MULTILINE_AFTER: usize = 16 * 1024;
+/// Findings of one rule in one file beyond this many are counted, not listed: a generated
+/// file with a million key-shaped values must not take the machine's memory. The report says
+/// "and N more" and `stats.capped` counts them.
+pub const CAP_PER_FILE_RULE: usize = 100;
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
@@ -37,6 +41,15 @@ pub struct Scratch {
     applies: Vec<u8>,
     /// `--known-secrets` values confirmed during the keyword walk.
     known_hits: Vec<known::Hit>,
+    /// Per rule id, the findings of the last buffer past `CAP_PER_FILE_RULE`.
+    capped: Vec<(String, u64)>,
+}
+
+impl Scratch {
+    /// (rule id, how many findings past the cap) for the buffer scanned last, emptied.
+    pub fn take_capped(&mut self) -> Vec<(String, u64)> {
+        std::mem::take(&mut self.capped)
+    }
 }
 
 pub struct Detector<'r> {
@@ -44,6 +57,7 @@ pub struct Detector<'r> {
     prefilter: bool,
     secrets_only: bool,
     known: Option<&'r KnownSecrets>,
+    cap: usize,
 }
 
 impl<'r> Detector<'r> {
@@ -53,7 +67,14 @@ impl<'r> Detector<'r> {
             prefilter,
             secrets_only: false,
             known: None,
+            cap: CAP_PER_FILE_RULE,
         }
+    }
+
+    /// Lists at most `cap` findings per rule in one buffer (default `CAP_PER_FILE_RULE`).
+    pub fn with_cap(mut self, cap: usize) -> Self {
+        self.cap = cap.max(1);
+        self
     }
 
     /// Also looks for the `--known-secrets` values in every buffer.
@@ -79,6 +100,20 @@ impl<'r> Detector<'r> {
         self.rules
     }
 
+    /// Whether the content of a file at `a` gives the same rule findings at `b`: the same
+    /// notebook handling, the same path class for the generic checks, and the same path-scoped
+    /// rules. History uses it to scan a blob once and move its findings to its other paths.
+    pub fn judges_alike(&self, a: &str, b: &str) -> bool {
+        notebook::is_notebook(a) == notebook::is_notebook(b)
+            && generic::path_class(a) == generic::path_class(b)
+            && self
+                .rules
+                .rules()
+                .iter()
+                .filter(|r| r.is_path_scoped())
+                .all(|r| r.applies_to(a) == r.applies_to(b))
+    }
+
     /// All findings of the rule set in `data`, a file at `path` (relative, `/`-separated).
     pub fn scan(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
         if notebook::is_notebook(path) {
@@ -100,14 +135,24 @@ impl<'r> Detector<'r> {
 
     fn scan_view(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
         scratch.known_hits.clear();
+        scratch.capped.clear();
         let mut findings = self.rule_findings(path, data, scratch);
+        let mut known_found = Vec::new();
         match self.known {
             Some(known) if self.prefilter => {
-                known.findings(path, data, &mut scratch.known_hits, &mut findings)
+                known.findings(path, data, &mut scratch.known_hits, &mut known_found)
             }
-            Some(known) => known.find(path, data, &mut findings),
+            Some(known) => known.find(path, data, &mut known_found),
             None => {}
         }
+        if known_found.len() > self.cap {
+            known_found.sort_by_key(|f| (f.line, f.column));
+            let rule = known_found[0].rule.clone();
+            let more = (known_found.len() - self.cap) as u64;
+            known_found.truncate(self.cap);
+            scratch.capped.push((rule, more));
+        }
+        findings.extend(known_found);
         findings
     }
 
@@ -129,6 +174,7 @@ impl<'r> Detector<'r> {
             self.match_window(path, data, *w, &mut scratch.hits);
         }
         drop_shadowed_generics(self.rules, &mut scratch.hits);
+        self.cap(scratch);
         self.to_findings(path, data, &scratch.hits)
     }
 
@@ -222,6 +268,25 @@ impl<'r> Detector<'r> {
                 start,
                 end: w.start + secret.end(),
             });
+        }
+    }
+
+    /// Keeps the first `cap` hits of each rule; counts the rest.
+    fn cap(&self, scratch: &mut Scratch) {
+        if scratch.hits.len() <= self.cap {
+            return;
+        }
+        let cap = self.cap as u64;
+        let mut per_rule = vec![0u64; self.rules.rules().len()];
+        scratch.hits.retain(|h| {
+            per_rule[h.rule as usize] += 1;
+            per_rule[h.rule as usize] <= cap
+        });
+        for (r, &n) in per_rule.iter().enumerate() {
+            if n > cap {
+                let id = self.rules.rule(r as u32).id.clone();
+                scratch.capped.push((id, n - cap));
+            }
         }
     }
 

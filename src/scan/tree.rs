@@ -75,17 +75,37 @@ impl KnownSources {
 }
 
 #[derive(Default)]
-struct Counters {
+pub struct Counters {
     files: AtomicU64,
     bytes: AtomicU64,
+    /// (path, rule, findings past the cap per file and rule).
+    capped: Mutex<Vec<(String, String, u64)>>,
+}
+
+impl Counters {
+    /// Records the findings the detector counted but did not list for the buffer at `path`.
+    pub fn note_capped(&self, path: &str, scratch: &mut Scratch) {
+        let capped = scratch.take_capped();
+        if !capped.is_empty() {
+            let mut all = self.capped.lock().unwrap();
+            all.extend(capped.into_iter().map(|(r, n)| (path.to_string(), r, n)));
+        }
+    }
+
+    /// Moves the "and N more" records into `summary`.
+    pub fn into_capped(&self, summary: &mut Summary) {
+        summary.capped = std::mem::take(&mut *self.capped.lock().unwrap());
+    }
 }
 
 /// Scans files on disk (and `-`, stdin) and returns the finished summary.
 pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: bool) -> Summary {
     let started = Instant::now();
-    let detector = Detector::new(rules, cfg.prefilter).with_known(cfg.known.as_deref());
+    let detector = Detector::new(rules, cfg.prefilter)
+        .with_cap(cfg.findings_cap)
+        .with_known(cfg.known.as_deref());
     // The env files the known values come from hold them, trivially: not reported there.
-    let plain = Detector::new(rules, cfg.prefilter);
+    let plain = Detector::new(rules, cfg.prefilter).with_cap(cfg.findings_cap);
     let sources = KnownSources::new(&cfg.known_files);
     let found = Mutex::new(Vec::new());
     let counters = Counters::default();
@@ -138,6 +158,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
         findings: found.into_inner().unwrap(),
         ..Summary::default()
     };
+    counters.into_capped(&mut summary);
     summary.stats.files = counters.files.into_inner();
     summary.stats.bytes = counters.bytes.into_inner();
     finish(&mut summary, rules, started);
@@ -189,6 +210,7 @@ fn scan_file(
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
             let findings = scan_blob(detector, rel, &data, &mut worker.scratch);
+            counters.note_capped(rel, &mut worker.scratch);
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
             }
@@ -202,10 +224,7 @@ fn scan_file(
             }
             worker.buf = data;
         }
-        Ok(Content::TooLarge(len)) => messages::note(format!(
-            "{}: skipped: {len} bytes is over --max-file-size",
-            crate::sanitize::escape(rel)
-        )),
+        Ok(Content::TooLarge(len)) => messages::skipped_large(rel, len),
         Err(err) => messages::file_error(rel, err),
     }
 }
@@ -217,7 +236,9 @@ fn scan_stdin(detector: &Detector, found: &Mutex<Vec<Finding>>, counters: &Count
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            let findings = scan_blob(detector, "-", &data, &mut Scratch::default());
+            let mut scratch = Scratch::default();
+            let findings = scan_blob(detector, "-", &data, &mut scratch);
+            counters.note_capped("-", &mut scratch);
             found.lock().unwrap().extend(findings);
         }
         Err(err) => messages::file_error("-", err),
@@ -231,8 +252,20 @@ pub fn finish(summary: &mut Summary, rules: &RuleSet, started: Instant) {
         messages::file_error(&err.file, &err.message);
     }
     sort_findings(&mut summary.findings);
+    summary.capped.sort();
+    summary.stats.capped = summary.capped.iter().map(|c| c.2).sum();
     summary.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     summary.stats.errors = messages::error_count();
+    summary.stats.skipped = messages::skipped_count();
+    summary.problems = messages::take_recorded()
+        .into_iter()
+        .map(|r| crate::report::Problem {
+            path: r.path,
+            message: r.message,
+            skipped: r.skipped,
+            error: r.error,
+        })
+        .collect();
 }
 
 /// 2 if any input could not be read, else 1 if a finding is at or above `--fail-on`, else 0.

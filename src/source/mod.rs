@@ -6,6 +6,7 @@ pub mod git;
 pub mod gitblob;
 pub mod gitpack;
 pub mod history;
+pub mod loose;
 pub mod staged;
 pub mod stdin;
 pub mod tree;

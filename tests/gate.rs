@@ -1,0 +1,399 @@
+//! A gate that can be trusted (issue 17): what a scan could not see is reported in every format
+//! and makes the exit code 2 (a damaged pack, a missing branch tip, a truncated loose object,
+//! files over `--max-file-size`, a bare repository for `staged`); a blob is checked at every
+//! path it had in history; hostile inputs (a million findings) stay bounded.
+
+use crate::gitrepo::{commit_all, git, github_pat, repo, token_line};
+use crate::harness::{json, Project};
+use predicates::str::contains;
+use std::time::Duration;
+
+/// A safety bound, not a timing assertion: a hang fails the test instead of blocking the run.
+const HANG: Duration = Duration::from_secs(120);
+
+fn loose_path(p: &Project, oid: &str) -> std::path::PathBuf {
+    p.join(&format!(".git/objects/{}/{}", &oid[..2], &oid[2..]))
+}
+
+/// Cuts a file to half its length (objects are read-only: made writable first).
+fn truncate_half(path: &std::path::Path) {
+    let mut perms = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(path, perms).unwrap();
+    let len = std::fs::metadata(path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_len(len / 2).unwrap();
+}
+
+/// The report of `keyward ARGS --format FORMAT`, with the exit code (bounded in time).
+fn report(p: &Project, args: &[&str], format: &str) -> (Option<i32>, String, String) {
+    let out = p
+        .keyward()
+        .args(args)
+        .args(["--format", format])
+        .timeout(HANG)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts that every report format carries the problem naming `needle`, and exit code 2.
+fn every_format_names(p: &Project, args: &[&str], needle: &str) {
+    let (code, out, err) = report(p, args, "json");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(needle), "stderr does not name {needle}: {err}");
+    let doc = json(out.as_bytes());
+    assert!(doc["stats"]["errors"].as_u64().unwrap() >= 1, "{doc}");
+    let errors = doc["errors"].to_string();
+    assert!(
+        errors.contains(needle),
+        "JSON errors do not name {needle}: {errors}"
+    );
+    let (code, out, _) = report(p, args, "sarif");
+    assert_eq!(code, Some(2));
+    let sarif = json(out.as_bytes());
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    let notes = inv["toolExecutionNotifications"].to_string();
+    assert!(
+        notes.contains(needle),
+        "SARIF does not name {needle}: {notes}"
+    );
+    let (code, out, _) = report(p, args, "junit");
+    assert_eq!(code, Some(2));
+    let xml = roxmltree::Document::parse(&out).unwrap();
+    let errored: Vec<_> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name("error"))
+        .filter_map(|n| n.parent()?.attribute("name").map(str::to_string))
+        .collect();
+    assert!(
+        errored.iter().any(|name| name.contains(needle)),
+        "JUnit names no error for {needle}: {out}"
+    );
+    let (code, out, _) = report(p, args, "human");
+    assert_eq!(code, Some(2));
+    assert!(out.contains("could not be scanned"), "{out}");
+}
+
+// regression: a truncated pack made every ref unresolvable; history said "0 findings" and
+// exited 0.
+#[test]
+fn a_truncated_pack_is_an_error_naming_the_pack() {
+    let p = repo();
+    p.write("app.py", token_line(1));
+    commit_all(&p, "Initial commit");
+    p.write("lib.py", "x = 1\n");
+    commit_all(&p, "Second");
+    git(p.path(), &["gc", "-q"]);
+    let pack = std::fs::read_dir(p.join(".git/objects/pack"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|path| path.extension().is_some_and(|e| e == "pack"))
+        .unwrap();
+    truncate_half(&pack);
+    let name = pack.file_name().unwrap().to_str().unwrap().to_string();
+    every_format_names(&p, &["history"], &name);
+}
+
+// regression: a branch whose tip commit is missing was skipped in silence.
+#[test]
+fn a_branch_whose_tip_is_missing_is_an_error_naming_the_ref() {
+    let p = repo();
+    p.write("app.py", token_line(2));
+    commit_all(&p, "Initial commit");
+    git(p.path(), &["checkout", "-q", "-b", "feature"]);
+    p.write("feature.py", "y = 2\n");
+    let tip = commit_all(&p, "Feature work");
+    git(p.path(), &["checkout", "-q", "main"]);
+    std::fs::remove_file(loose_path(&p, &tip)).unwrap();
+    every_format_names(&p, &["history"], "refs/heads/feature");
+    // The other branch was still scanned.
+    let (_, out, _) = report(&p, &["history"], "json");
+    assert_eq!(json(out.as_bytes())["findings"][0]["rule"], "github-pat");
+}
+
+// regression: libgit2 loops forever inflating a truncated loose object; history (both blob
+// readers) hung.
+#[test]
+fn a_truncated_loose_blob_is_an_error_not_a_hang() {
+    let p = repo();
+    let big: String = (0..2000)
+        .map(|i| format!("x{i} = {}\n", i * 7919))
+        .collect();
+    p.write("big.py", &big);
+    p.write("app.py", token_line(3));
+    commit_all(&p, "Initial commit");
+    let blob = git(p.path(), &["rev-parse", "HEAD:big.py"]);
+    truncate_half(&loose_path(&p, &blob));
+    for reader in ["libgit2", "cat-file"] {
+        let out = p
+            .keyward()
+            .args(["history", "--format", "json"])
+            .env(keyward::source::gitblob::READER_ENV, reader)
+            .timeout(HANG)
+            .assert()
+            .code(2)
+            .stderr(contains("big.py"))
+            .stderr(contains(blob.as_str()))
+            .stderr(contains("damaged loose object"));
+        let doc = json(&out.get_output().stdout);
+        assert_eq!(doc["findings"][0]["rule"], "github-pat", "{reader}");
+    }
+}
+
+#[test]
+fn a_truncated_loose_commit_is_refused_not_a_hang() {
+    let p = repo();
+    p.write("app.py", "x = 1\n".repeat(200));
+    commit_all(&p, "Initial commit");
+    p.write("lib.py", "y = 2\n");
+    let tip = commit_all(&p, &format!("Second {}", "long message ".repeat(300)));
+    truncate_half(&loose_path(&p, &tip));
+    p.keyward()
+        .arg("history")
+        .timeout(HANG)
+        .assert()
+        .code(2)
+        .stderr(contains(format!("object {tip}")))
+        .stderr(contains("damaged loose object"));
+}
+
+// regression: `keyward-run --check-history` hung on a truncated loose object.
+#[test]
+fn check_history_on_a_truncated_loose_object_does_not_hang() {
+    let p = repo();
+    let big: String = (0..2000)
+        .map(|i| format!("x{i} = {}\n", i * 7919))
+        .collect();
+    p.write("big.py", &big);
+    commit_all(&p, "Initial commit");
+    let blob = git(p.path(), &["rev-parse", "HEAD:big.py"]);
+    truncate_half(&loose_path(&p, &blob));
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("app.env");
+    std::fs::write(&env, "API_TOKEN=current-api-token-71xq\n").unwrap();
+    let out = assert_cmd::Command::cargo_bin("keyward-run")
+        .unwrap()
+        .current_dir(p.path())
+        .arg("-e")
+        .arg(&env)
+        .arg("--check-history")
+        .arg(p.path())
+        .args(["--", "sh", "-c", "echo program-started"])
+        .timeout(HANG)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().is_some(), "killed (hung?): {stderr}");
+    assert!(stderr.contains("big.py"), "{stderr}");
+}
+
+// regression: files over --max-file-size appeared in no report and no stats, exit 0.
+#[test]
+fn a_file_over_max_file_size_is_in_every_report_and_exits_2() {
+    let p = Project::new();
+    p.write(
+        "big.py",
+        format!("T = '{}'\n{}", github_pat(12), "#\n".repeat(600)),
+    );
+    p.write("small.py", "x = 1\n");
+    every_format_names(&p, &["scan", "--max-file-size", "1000"], "big.py");
+    let (code, out, _) = report(&p, &["scan", "--max-file-size", "1000", "-q"], "json");
+    assert_eq!(code, Some(2));
+    let doc = json(out.as_bytes());
+    assert_eq!(doc["stats"]["skipped"], 1);
+    assert_eq!(doc["skipped"][0]["path"], "big.py");
+}
+
+#[test]
+fn skip_large_files_accepts_the_skip_and_still_reports_it() {
+    let p = Project::new();
+    p.write(
+        "big.py",
+        format!("T = '{}'\n{}", github_pat(12), "#\n".repeat(600)),
+    );
+    let args = ["scan", "--max-file-size", "1000", "--skip-large-files"];
+    let (code, out, _) = report(&p, &args, "json");
+    assert_eq!(code, Some(0));
+    let doc = json(out.as_bytes());
+    assert_eq!(doc["stats"]["skipped"], 1);
+    assert_eq!(doc["stats"]["errors"], 0);
+    assert_eq!(doc["skipped"][0]["path"], "big.py");
+    let (code, out, _) = report(&p, &args, "sarif");
+    assert_eq!(code, Some(0));
+    let notes =
+        json(out.as_bytes())["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
+    assert!(
+        notes.contains("big.py") && notes.contains("warning"),
+        "{notes}"
+    );
+    let (_, out, _) = report(&p, &args, "junit");
+    assert!(out.contains("<skipped message="), "{out}");
+}
+
+#[test]
+fn a_blob_over_max_file_size_in_history_exits_2() {
+    let p = repo();
+    p.write("big.py", "#\n".repeat(1000));
+    commit_all(&p, "Initial commit");
+    let (code, out, _) = report(&p, &["history", "--max-file-size", "1000"], "json");
+    assert_eq!(code, Some(2));
+    assert_eq!(json(out.as_bytes())["stats"]["skipped"], 1);
+}
+
+// regression: `keyward staged` in a bare repository scanned nothing and exited 0.
+#[test]
+fn staged_in_a_bare_repository_is_an_error() {
+    let p = repo();
+    p.write("app.py", "x = 1\n");
+    commit_all(&p, "Initial commit");
+    let bare = Project::new();
+    git(
+        bare.path(),
+        &["clone", "-q", "--bare", p.path().to_str().unwrap(), "b.git"],
+    );
+    bare.keyward()
+        .args(["staged", "b.git"])
+        .assert()
+        .code(2)
+        .stderr(contains("bare repository"));
+}
+
+// regression: history checked a blob at the first path it was seen under only, so a file
+// renamed to `.env` was never reported as a committed env file.
+#[test]
+fn a_file_renamed_to_dot_env_in_history_is_reported() {
+    let p = repo();
+    p.write("settings.txt", format!("API_TOKEN={}\n", github_pat(20)));
+    commit_all(&p, "Add settings");
+    git(p.path(), &["mv", "settings.txt", ".env"]);
+    commit_all(&p, "Rename to .env");
+    let (code, out, err) = report(&p, &["history"], "json");
+    assert_eq!(code, Some(1), "{err}");
+    let doc = json(out.as_bytes());
+    let at_env: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == ".env")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["commit"]["summary"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        at_env.contains(&("env-file-committed".into(), "Rename to .env".into())),
+        "{at_env:?}"
+    );
+    assert_eq!(doc["stats"]["blobs"], 1, "the content is read once");
+}
+
+// regression: a secret copied out of an allowed fixture folder into app/ was never reported.
+#[test]
+fn a_file_copied_out_of_an_allowed_path_in_history_is_reported() {
+    let p = repo();
+    p.write(".keyward.yaml", "allow:\n  paths: ['tests/fixtures/**']\n");
+    p.write("tests/fixtures/creds.py", token_line(21));
+    commit_all(&p, "Add a fixture");
+    p.write("app/creds.py", token_line(21));
+    let copied = commit_all(&p, "Use the fixture's token in the app");
+    let (code, out, err) = report(&p, &["history"], "json");
+    assert_eq!(code, Some(1), "{err}");
+    let doc = json(out.as_bytes());
+    let found: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().into(),
+                f["commit"]["id"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("app/creds.py".to_string(), copied)]);
+    assert_eq!(doc["stats"]["blobs"], 2, "the token file is read once");
+}
+
+#[test]
+fn a_folder_renamed_keeps_its_files_checked_at_the_new_paths() {
+    let p = repo();
+    p.write(
+        "ops/netrc.sample",
+        format!("machine example.com login me password {}\n", github_pat(22)),
+    );
+    commit_all(&p, "Add a sample");
+    git(p.path(), &["mv", "ops/netrc.sample", ".netrc"]);
+    commit_all(&p, "Install it");
+    let (_, out, _) = report(&p, &["history"], "json");
+    let doc = json(out.as_bytes());
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&".netrc"), "{paths:?}");
+}
+
+/// `n` lines, each with a different AKIA-shaped access key id.
+fn akia_lines(seed: u64, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+            let id: String = crate::harness::random_text(seed * 1_000_003 + i as u64, 16)
+                .bytes()
+                .map(|b| BASE32[(b % 32) as usize] as char)
+                .collect();
+            format!("k{i} = \"AKIA{id}\"\n")
+        })
+        .collect()
+}
+
+// regression: a million findings took 4.3 GB (JSON) and aborted (SARIF); now each file lists
+// at most 100 per rule and says how many more.
+#[test]
+fn findings_past_the_cap_are_counted_and_summarised() {
+    let p = Project::new();
+    for f in 0..4 {
+        p.write(&format!("keys{f}.py"), akia_lines(f, 1000));
+    }
+    let (code, out, err) = report(&p, &["scan"], "json");
+    assert_eq!(code, Some(1), "{err}");
+    let doc = json(out.as_bytes());
+    let listed = doc["findings"].as_array().unwrap();
+    assert_eq!(listed.len(), 400);
+    let (_, all, _) = report(&p, &["scan", "--max-findings-per-rule", "0"], "json");
+    let all = json(all.as_bytes())["findings"].as_array().unwrap().len() as u64;
+    assert!(all > 3900, "{all}");
+    assert_eq!(doc["stats"]["capped"], all - 400);
+    let in_keys3 = doc["capped"][3]["more"].as_u64().unwrap();
+    assert_eq!(doc["capped"][3]["path"], "keys3.py");
+    let rule = doc["capped"][0]["rule"].as_str().unwrap().to_string();
+    let (_, human, _) = report(&p, &["scan"], "human");
+    assert!(
+        human.contains(&format!("keys3.py: {rule}: and {in_keys3} more")),
+        "{human}"
+    );
+    let (_, sarif, _) = report(&p, &["scan"], "sarif");
+    let sarif = json(sarif.as_bytes());
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 400);
+    assert!(
+        sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+            .to_string()
+            .contains(&format!("keys3.py: {rule}: and {in_keys3} more"))
+    );
+    let (_, junit, _) = report(&p, &["scan"], "junit");
+    assert!(junit.contains(&format!("and {in_keys3} more")), "{junit}");
+    // The first findings of each file are the ones listed.
+    assert_eq!(listed[0]["line"], 1);
+}
