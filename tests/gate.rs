@@ -397,3 +397,93 @@ fn findings_past_the_cap_are_counted_and_summarised() {
     // The first findings of each file are the ones listed.
     assert_eq!(listed[0]["line"], 1);
 }
+
+fn paths_of(doc: &serde_json::Value) -> Vec<String> {
+    let mut paths: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+// regression: a file given as an argument was reported by its base name, and with several
+// files as `tests/x/y_test.py/y_test.py`, a path that does not exist.
+#[test]
+fn files_given_as_arguments_are_reported_by_the_path_given() {
+    let p = Project::new();
+    p.write("tests/x/y_test.py", token_line(30));
+    p.write("app/z.py", token_line(31));
+    let (_, out, _) = report(&p, &["scan", "tests/x/y_test.py"], "json");
+    assert_eq!(paths_of(&json(out.as_bytes())), ["tests/x/y_test.py"]);
+    let (_, out, _) = report(&p, &["scan", "tests/x/y_test.py", "./app/z.py"], "json");
+    assert_eq!(
+        paths_of(&json(out.as_bytes())),
+        ["app/z.py", "tests/x/y_test.py"]
+    );
+}
+
+// regression: `scan .` and `scan app` named the same file differently, so its hygiene
+// fingerprint (and any baseline entry) changed with the way scan was called.
+#[test]
+fn a_file_has_one_path_and_fingerprint_whichever_way_scan_is_called() {
+    let p = repo();
+    p.write(
+        "app/settings.py",
+        format!("DEBUG = True\n{}", token_line(32)),
+    );
+    commit_all(&p, "Initial commit");
+    let by = |dir: &str, args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("keyward")
+            .unwrap()
+            .current_dir(p.join(dir))
+            .args(["scan", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let doc = json(&out.stdout);
+        let mut found: Vec<(String, String, String)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let s = |k: &str| f[k].as_str().unwrap().to_string();
+                (s("path"), s("rule"), s("fingerprint"))
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let whole = by(".", &["."]);
+    assert!(
+        whole
+            .iter()
+            .any(|f| f.1 == "debug-enabled" || f.1.contains("debug")),
+        "{whole:?}"
+    );
+    assert!(whole.iter().all(|f| f.0 == "app/settings.py"), "{whole:?}");
+    assert_eq!(by(".", &["app"]), whole);
+    assert_eq!(by("app", &["."]), whole);
+    assert_eq!(by(".", &["app/settings.py"]), whole);
+}
+
+// regression: names with a backslash or bytes that are not UTF-8 were altered.
+#[cfg(unix)]
+#[test]
+fn names_are_reported_unaltered() {
+    use std::os::unix::ffi::OsStrExt;
+    let p = Project::new();
+    p.write("back\\slash.py", token_line(33));
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+    std::fs::write(p.path().join(odd), token_line(34)).unwrap();
+    let odd2 = std::ffi::OsStr::from_bytes(b"caf\xe8.py");
+    std::fs::write(p.path().join(odd2), token_line(35)).unwrap();
+    let (_, out, _) = report(&p, &["scan", "."], "json");
+    assert_eq!(
+        paths_of(&json(out.as_bytes())),
+        ["back\\slash.py", "caf\\xE8.py", "caf\\xE9.py"]
+    );
+}

@@ -114,7 +114,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
         threads: cfg.threads,
         max_file_size: cfg.max_file_size,
     };
-    let prefix_roots = paths.len() > 1;
+    let several = paths.len() > 1;
     for root in paths {
         if root.as_os_str() == "-" {
             scan_stdin(&detector, &found, &counters);
@@ -124,16 +124,13 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
             messages::file_error(&root.display().to_string(), err);
             continue;
         }
-        let prefix = prefix_roots.then(|| display_root(root));
+        let prefix = tree::report_prefix(root, several);
         let env_files = Mutex::new(Vec::new());
         tree::walk(root, &opts, Worker::default, |worker, entry| {
             if hygiene::is_env_file(&entry.rel) {
                 env_files.lock().unwrap().push(entry.rel.clone());
             }
-            let rel = match &prefix {
-                Some(p) => format!("{p}/{}", entry.rel),
-                None => entry.rel,
-            };
+            let rel = tree::report_path(&prefix, entry.rel);
             let detector = match sources.is_source(&entry.abs) {
                 true => &plain,
                 false => &detector,
@@ -152,7 +149,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
         found
             .lock()
             .unwrap()
-            .extend(tree_hygiene(root, prefix.as_deref(), &env_files));
+            .extend(tree_hygiene(root, &prefix, &env_files));
     }
     let mut summary = Summary {
         findings: found.into_inner().unwrap(),
@@ -167,24 +164,19 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
 
 /// The checks on the tree as a whole (env file permissions, `.gitignore` coverage), once per
 /// directory root; paths are prefixed like the root's other findings.
-fn tree_hygiene(root: &Path, prefix: Option<&str>, env_files: &[String]) -> Vec<Finding> {
+fn tree_hygiene(root: &Path, prefix: &tree::Prefix, env_files: &[String]) -> Vec<Finding> {
     if !root.is_dir() {
         return Vec::new();
     }
     let facts = treefacts::gather(root, env_files, hygiene::is_env_file);
     let mut findings = hygiene::check_tree(&facts);
-    if let Some(p) = prefix {
-        for f in &mut findings {
-            let path = format!("{p}/{}", f.path);
+    for f in &mut findings {
+        let path = tree::report_path(prefix, f.path.clone());
+        if path != f.path {
             hygiene::relocate(f, path);
         }
     }
     findings
-}
-
-fn display_root(root: &Path) -> String {
-    let text = root.to_string_lossy().replace('\\', "/");
-    text.trim_end_matches('/').to_string()
 }
 
 /// A tree-walk thread's reusable state: the detector's scratch and the file buffer.
