@@ -487,3 +487,21 @@ fn names_are_reported_unaltered() {
         ["back\\slash.py", "caf\\xE8.py", "caf\\xE9.py"]
     );
 }
+
+// regression: a file replaced by a FIFO between the walk and the read blocked the scan forever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_met_at_read_time_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("settings.py");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string; mkfifo has no other preconditions.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = keyward::source::tree::read(&fifo, 1 << 20, Vec::new());
+        let _ = tx.send(result.err().map(|e| e.to_string()));
+    });
+    let err = rx.recv_timeout(HANG).expect("the read blocked on a FIFO");
+    assert!(err.unwrap().contains("not a regular file"));
+}

@@ -202,10 +202,46 @@ pub fn path_text(path: &Path) -> String {
     }
 }
 
+/// Opens `path` for reading without blocking (a file replaced by a FIFO between the walk and
+/// the read would block forever), then checks that what was opened is a regular file.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (it changed since the directory walk); not read",
+        ));
+    }
+    #[cfg(unix)]
+    clear_nonblock(&file);
+    Ok(file)
+}
+
+/// Regular files ignore O_NONBLOCK; cleared all the same so reads behave as plain reads.
+#[cfg(unix)]
+fn clear_nonblock(file: &File) {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a file descriptor this function's caller owns, for its lifetime.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+}
+
 /// Reads a file for scanning into `data` (a buffer recycled across files, so the scan does not
 /// fault in fresh pages for every file): refuses files over the size limit and binary files.
 pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Result<Content> {
-    let mut file = File::open(path)?;
+    let mut file = open_regular(path)?;
     let len = file.metadata()?.len();
     if len > max_file_size {
         return Ok(Content::TooLarge(len));
