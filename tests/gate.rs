@@ -505,3 +505,73 @@ fn a_fifo_met_at_read_time_is_refused_without_blocking() {
     let err = rx.recv_timeout(HANG).expect("the read blocked on a FIFO");
     assert!(err.unwrap().contains("not a regular file"));
 }
+
+fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
+    for u in units {
+        out.extend(match little {
+            true => u.to_le_bytes(),
+            false => u.to_be_bytes(),
+        });
+    }
+    out
+}
+
+// regression: UTF-16 files and stdin were taken for binary and skipped with no note.
+#[test]
+fn utf16_files_and_stdin_are_decoded_and_scanned() {
+    let text = format!("# é café\n    {}", token_line(40));
+    let p = Project::new();
+    for (name, little, bom) in [
+        ("le_bom.py", true, true),
+        ("le.py", true, false),
+        ("be_bom.py", false, true),
+        ("be.py", false, false),
+    ] {
+        p.write(name, utf16(&text, little, bom));
+    }
+    p.write("z.py", &text);
+    let (code, out, err) = report(&p, &["scan", "."], "json");
+    assert_eq!(code, Some(1), "{err}");
+    let doc = json(out.as_bytes());
+    let found: Vec<(String, u64, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap().to_string();
+            (
+                path,
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Where the same text in UTF-8 has it: line 2, column 21 (`    GITHUB_TOKEN = "` is 20
+    // characters; the byte order mark is not one).
+    let expected: Vec<(String, u64, u64)> = ["be.py", "be_bom.py", "le.py", "le_bom.py", "z.py"]
+        .iter()
+        .map(|n| (n.to_string(), 2, 21))
+        .collect();
+    assert_eq!(found, expected);
+    let out = p
+        .keyward()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(utf16(&text, true, true))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out.stdout)["findings"][0]["line"], 2);
+}
+
+#[test]
+fn binary_files_with_zero_bytes_stay_binary() {
+    let p = Project::new();
+    let mut data = vec![0u8; 64];
+    data.extend(token_line(41).as_bytes());
+    data.extend([0xFF, 0x00, 0x13, 0x00, 0x00, 0x00, 0x7F, 0x01]);
+    p.write("blob.bin", data);
+    let (code, _, _) = report(&p, &["scan", "."], "json");
+    assert_eq!(code, Some(0));
+}

@@ -388,7 +388,7 @@ fn read_staged(repo: &Repository, path: &str, oid: git2::Oid, max: u64) -> Optio
     // A new blob is loose: read it without libgit2, which loops on a truncated one.
     let objects = repo.commondir().join("objects");
     match crate::source::loose::read_if_loose(&objects, oid, max) {
-        Some(Ok((_, Some(data)))) => return Some(data),
+        Some(Ok((_, Some(data)))) => return Some(text_of(data)),
         Some(Ok((header, None))) => {
             messages::skipped_large(path, header.size);
             return None;
@@ -411,7 +411,15 @@ fn read_staged(repo: &Repository, path: &str, oid: git2::Oid, max: u64) -> Optio
         messages::skipped_large(path, data.len() as u64);
         return None;
     }
-    Some(data.to_vec())
+    Some(text_of(data.to_vec()))
+}
+
+/// UTF-16 text decoded to UTF-8; anything else as it is.
+fn text_of(data: Vec<u8>) -> Vec<u8> {
+    match crate::source::classify(data) {
+        Content::Text(d) | Content::Binary(d) => d,
+        Content::TooLarge(_) => Vec::new(),
+    }
 }
 
 /// The findings a commit of `file` would add: those on added lines, plus any (a file-level

@@ -5,7 +5,7 @@
 //! worker thread. Nothing here scans or prints findings.
 
 use super::loose::Loose;
-use super::{looks_binary, Content};
+use super::Content;
 use git2::{Oid, Repository};
 use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator};
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -214,9 +214,5 @@ pub fn read_git2(
 }
 
 fn classify(data: Vec<u8>) -> Content {
-    if looks_binary(&data) {
-        Content::Binary(data)
-    } else {
-        Content::Text(data)
-    }
+    super::classify(data)
 }

@@ -2,7 +2,7 @@
 //! unless `--no-ignore`), plus the files git tracks that an ignore pattern would hide — a
 //! tracked `.env` is exactly the leak to find. Symlinks are not followed.
 
-use super::{looks_binary, Content};
+use super::Content;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
@@ -249,8 +249,5 @@ pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Resu
     data.clear();
     data.reserve(len as usize + 1);
     file.read_to_end(&mut data)?;
-    if looks_binary(&data) {
-        return Ok(Content::Binary(data));
-    }
-    Ok(Content::Text(data))
+    Ok(super::classify(data))
 }
