@@ -575,3 +575,33 @@ fn binary_files_with_zero_bytes_stay_binary() {
     let (code, _, _) = report(&p, &["scan", "."], "json");
     assert_eq!(code, Some(0));
 }
+
+// regression: a `.keyward.yaml` repeating an alias 50,000 times aborted at 4 GB, and 100k
+// nested `[` in a `--rules` file took 50 s.
+#[test]
+fn yaml_bombs_are_refused_naming_the_file_and_the_reason() {
+    let p = Project::new();
+    p.write("app.py", "x = 1\n");
+    let bomb = format!(
+        "stopwords: &w [{}]\nallow:\n  values: [{}]\n",
+        "aaaa,".repeat(1000),
+        "*w,".repeat(50_000)
+    );
+    p.write(".keyward.yaml", &bomb);
+    p.keyward()
+        .args(["scan", "."])
+        .timeout(HANG)
+        .assert()
+        .code(2)
+        .stderr(contains(".keyward.yaml"))
+        .stderr(contains("alias"));
+    std::fs::remove_file(p.join(".keyward.yaml")).unwrap();
+    p.write("deep.yaml", format!("rules: {}", "[".repeat(100_000)));
+    p.keyward()
+        .args(["scan", ".", "--rules", "deep.yaml"])
+        .timeout(HANG)
+        .assert()
+        .code(2)
+        .stderr(contains("deep.yaml"))
+        .stderr(contains("nested deeper than 64"));
+}
