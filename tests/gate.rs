@@ -605,3 +605,33 @@ fn yaml_bombs_are_refused_naming_the_file_and_the_reason() {
         .stderr(contains("deep.yaml"))
         .stderr(contains("nested deeper than 64"));
 }
+
+// regression: a custom rule `(\w{100}){100}` took 87 s on a 1 MB line.
+#[test]
+fn a_custom_rule_too_large_once_compiled_is_refused_naming_it() {
+    let p = Project::new();
+    p.write("app.py", "x = 1\n");
+    p.write(
+        "slow.yaml",
+        r#"rules:
+  - id: slow-words
+    title: Slow words
+    kind: secret
+    severity: high
+    keywords: [word]
+    pattern: '(?P<secret>(\w{100}){100})'
+    remediation: None.
+    references: ["https://example.test/"]
+    examples: ["word"]
+    negative_examples: ["x"]
+"#,
+    );
+    p.keyward()
+        .args(["scan", ".", "--rules", "slow.yaml"])
+        .timeout(HANG)
+        .assert()
+        .code(2)
+        .stderr(contains("slow.yaml"))
+        .stderr(contains("slow-words"))
+        .stderr(contains("too large once compiled"));
+}

@@ -13,6 +13,10 @@ const BEFORE: usize = 512;
 const AFTER: usize = 1024;
 /// How far a window reaches after the keyword for rules that span lines (key blocks).
 const MULTILINE_AFTER: usize = 16 * 1024;
+/// Keyword windows of one rule that touch are merged (one regex run instead of one per line)
+/// up to this length; past it a new window starts, so a 200 MB line of keywords costs a few
+/// thousand bounded runs and a few thousand windows, not one window per keyword.
+const MAX_MERGED: usize = 64 * 1024;
 /// Findings of one rule in one file beyond this many are counted, not listed: a generated
 /// file with a million key-shaped values must not take the machine's memory. The report says
 /// "and N more" and `stats.capped` counts them.
@@ -43,7 +47,14 @@ pub struct Scratch {
     known_hits: Vec<known::Hit>,
     /// Per rule id, the findings of the last buffer past `CAP_PER_FILE_RULE`.
     capped: Vec<(String, u64)>,
+    /// Per rule, 1 + the index in `windows` of its last window (0: none yet).
+    last_window: Vec<u32>,
+    /// The window count at which the list is next merged (`COMPACT_FROM` at least).
+    compact_at: usize,
 }
+
+/// Window lists shorter than this are never compacted while the keyword walk runs.
+const COMPACT_FROM: usize = 4096;
 
 impl Scratch {
     /// (rule id, how many findings past the cap) for the buffer scanned last, emptied.
@@ -161,6 +172,9 @@ impl<'r> Detector<'r> {
         scratch.hits.clear();
         scratch.applies.clear();
         scratch.applies.resize(self.rules.rules().len(), 0);
+        scratch.last_window.clear();
+        scratch.last_window.resize(self.rules.rules().len(), 0);
+        scratch.compact_at = COMPACT_FROM;
         if self.prefilter {
             self.keyword_windows(path, data, scratch);
         } else {
@@ -173,6 +187,7 @@ impl<'r> Detector<'r> {
         for w in &scratch.windows {
             self.match_window(path, data, *w, &mut scratch.hits);
         }
+        drop_overlapping_hits(&mut scratch.hits);
         drop_shadowed_generics(self.rules, &mut scratch.hits);
         self.cap(scratch);
         self.to_findings(path, data, &scratch.hits)
@@ -222,11 +237,29 @@ impl<'r> Detector<'r> {
             }
             if *state == 1 {
                 let (ws, we) = window_around(data, start, end, rule.multiline);
+                let last = &mut scratch.last_window[r as usize];
+                if let Some(w) = last
+                    .checked_sub(1)
+                    .map(|i| &mut scratch.windows[i as usize])
+                {
+                    if ws <= w.end + 1 && ws >= w.start && we.max(w.end) - w.start <= MAX_MERGED {
+                        w.end = w.end.max(we);
+                        continue;
+                    }
+                }
                 scratch.windows.push(Window {
                     rule: r,
                     start: ws,
                     end: we,
                 });
+                *last = scratch.windows.len() as u32;
+                // The walk's lanes interleave keyword occurrences, so merging into the last
+                // window is not enough: the list is compacted as it grows.
+                if scratch.windows.len() >= scratch.compact_at.max(COMPACT_FROM) {
+                    merge_windows(&mut scratch.windows);
+                    scratch.last_window.iter_mut().for_each(|l| *l = 0);
+                    scratch.compact_at = 2 * scratch.windows.len();
+                }
             }
         }
     }
@@ -356,19 +389,38 @@ fn window_around(data: &[u8], start: usize, end: usize, multiline: bool) -> (usi
     (ws, we)
 }
 
-/// Sorts windows by (rule, start) and merges overlapping or touching windows of one rule.
+/// Sorts windows by (rule, start) and merges overlapping or touching windows of one rule, up
+/// to `MAX_MERGED` bytes (a window that is already longer, a whole buffer, stays as it is).
 fn merge_windows(windows: &mut Vec<Window>) {
     windows.sort_unstable_by_key(|w| (w.rule, w.start));
     let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
     for w in windows.drain(..) {
         match merged.last_mut() {
-            Some(last) if last.rule == w.rule && w.start <= last.end => {
+            Some(last)
+                if last.rule == w.rule
+                    && w.start <= last.end + 1
+                    && (w.end <= last.end || w.end - last.start <= MAX_MERGED) =>
+            {
                 last.end = last.end.max(w.end)
             }
             _ => merged.push(w),
         }
     }
     *windows = merged;
+}
+
+/// Overlapping windows of one rule (a merge stopped at `MAX_MERGED`) can find one value twice,
+/// or a tail of it: per rule, a hit that starts inside the previous one is dropped.
+fn drop_overlapping_hits(hits: &mut Vec<Hit>) {
+    hits.sort_unstable_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end)));
+    let mut last: Option<(u32, usize)> = None;
+    hits.retain(|h| {
+        let keep = !matches!(last, Some((rule, end)) if rule == h.rule && h.start < end);
+        if keep {
+            last = Some((h.rule, h.end));
+        }
+        keep
+    });
 }
 
 /// A generic finding gives way to a provider rule that matched an overlapping value.
@@ -395,4 +447,50 @@ fn drop_shadowed_generics(rules: &RuleSet, hits: &mut Vec<Hit>) {
         )
     });
     hits.dedup_by_key(|h| (h.start, h.end, hygiene(h)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{builtin_rules, RuleSet};
+
+    // regression: a 200 MB line of `password=` made one window per keyword (1.25 GB) and one
+    // huge merged window.
+    #[test]
+    fn windows_on_a_line_of_keywords_stay_few_and_bounded() {
+        let rules = RuleSet::new(builtin_rules().unwrap()).unwrap();
+        let detector = Detector::new(&rules, true);
+        let data = "password=".repeat(1 << 17).into_bytes(); // 1.1 MB, one line
+        let mut scratch = Scratch::default();
+        scratch.applies.resize(rules.rules().len(), 0);
+        scratch.last_window.resize(rules.rules().len(), 0);
+        detector.keyword_windows("a.py", &data, &mut scratch);
+        // While the walk runs the list stays near the compaction threshold...
+        assert!(
+            scratch.windows.len() <= 2 * COMPACT_FROM,
+            "{}",
+            scratch.windows.len()
+        );
+        merge_windows(&mut scratch.windows);
+        let rules_hit: std::collections::BTreeSet<u32> =
+            scratch.windows.iter().map(|w| w.rule).collect();
+        let per_rule = data.len() / (MAX_MERGED / 2) + 2;
+        assert!(
+            scratch.windows.len() <= rules_hit.len() * per_rule,
+            "{} windows for {} rules",
+            scratch.windows.len(),
+            rules_hit.len()
+        );
+        assert!(scratch
+            .windows
+            .iter()
+            .all(|w| w.end - w.start <= MAX_MERGED));
+    }
+
+    #[test]
+    fn a_user_rule_too_large_once_compiled_is_refused() {
+        let err = crate::rules::validate_pattern(r"(?P<secret>(\w{100}){100})").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        assert!(crate::rules::validate_pattern(r"(?P<secret>\w{100})").is_ok());
+    }
 }

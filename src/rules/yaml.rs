@@ -71,10 +71,7 @@ impl Lexer {
                 self.indents.push(indent);
             }
             // `- - - x` opens one level per dash.
-            let dashes = bytes[indent..]
-                .chunks(2)
-                .take_while(|c| c == b"- ")
-                .count();
+            let dashes = bytes[indent..].chunks(2).take_while(|c| c == b"- ").count();
             if self.indents.len() + dashes > MAX_DEPTH {
                 return Err(format!("nested deeper than {MAX_DEPTH} levels"));
             }
@@ -128,9 +125,10 @@ impl Lexer {
                 }
                 b'|' | b'>' if node_start && self.flow == 0 => {
                     let rest = &bytes[i + 1..];
-                    let header = rest.iter().take_while(|&&c| c != b'#').all(|&c| {
-                        c.is_ascii_digit() || matches!(c, b'+' | b'-' | b' ')
-                    });
+                    let header = rest
+                        .iter()
+                        .take_while(|&&c| c != b'#')
+                        .all(|&c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b' '));
                     if header {
                         self.block_scalar = Some(indent);
                         return Ok(());
@@ -161,11 +159,17 @@ mod tests {
     fn aliases_and_deep_nesting_are_refused() {
         let alias = "a: &x [1, 2]\nb: [*x, *x]\n";
         assert!(check_bounds(alias).unwrap_err().contains("line 2"));
-        assert!(check_bounds("a: &x 1\nb: *x\n").unwrap_err().contains("alias"));
+        assert!(check_bounds("a: &x 1\nb: *x\n")
+            .unwrap_err()
+            .contains("alias"));
         let flow = format!("a: {}", "[".repeat(100_000));
         assert!(check_bounds(&flow).unwrap_err().contains("deeper"));
-        let block: String = (0..100).map(|d| format!("{}k{d}:\n", " ".repeat(d))).collect();
+        let block: String = (0..100)
+            .map(|d| format!("{}k{d}:\n", " ".repeat(d)))
+            .collect();
         assert!(check_bounds(&block).unwrap_err().contains("deeper"));
-        assert!(check_bounds(&"- ".repeat(100)).unwrap_err().contains("deeper"));
+        assert!(check_bounds(&"- ".repeat(100))
+            .unwrap_err()
+            .contains("deeper"));
     }
 }
