@@ -7,6 +7,7 @@
 #[cfg(unix)]
 mod action;
 mod baseline;
+mod fuzz;
 mod gate;
 mod gitrepo;
 mod harness;
