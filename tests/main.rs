@@ -18,6 +18,7 @@ mod junit;
 mod known;
 mod layering;
 mod project_config;
+mod props;
 mod rules;
 mod run;
 mod sarif;
