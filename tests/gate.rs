@@ -635,3 +635,94 @@ fn a_custom_rule_too_large_once_compiled_is_refused_naming_it() {
         .stderr(contains("slow-words"))
         .stderr(contains("too large once compiled"));
 }
+
+/// A repository with everything that goes wrong at once, built here: a shallow clone (of a
+/// history with an LFS pointer, a submodule and a 50 MB blob) in which a branch's tip commit
+/// is missing and a loose blob is truncated.
+#[test]
+fn a_damaged_shallow_repository_reports_everything_it_could_not_see() {
+    let origin = repo();
+    origin.write("app.py", token_line(50));
+    commit_all(&origin, "Add the client");
+    origin.write(
+        "model.bin",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
+    );
+    commit_all(&origin, "Add an LFS file");
+    let line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuv\n";
+    origin.write("data/big.txt", line.repeat(50 * 1024 * 1024 / line.len()));
+    commit_all(&origin, "Add a 50 MB file");
+    origin.write("lib.py", "y = 2\n");
+    commit_all(&origin, "Add lib");
+    // Last: `git add -A` would drop a gitlink whose folder is not checked out.
+    let head = git(origin.path(), &["rev-parse", "HEAD"]);
+    let gitlink = format!("160000,{head},vendor/lib");
+    git(
+        origin.path(),
+        &["update-index", "--add", "--cacheinfo", &gitlink],
+    );
+    git(
+        origin.path(),
+        &["commit", "-q", "--no-verify", "-m", "Add a submodule"],
+    );
+
+    let p = Project::new();
+    let url = format!("file://{}", origin.path().display());
+    git(p.path(), &["clone", "-q", "--depth", "2", &url, "clone"]);
+    let clone = p.join("clone");
+    assert!(clone.join(".git/shallow").exists());
+    git(&clone, &["config", "user.name", "Test Author"]);
+    git(&clone, &["config", "user.email", "author@example.test"]);
+    git(&clone, &["checkout", "-q", "-b", "gone"]);
+    std::fs::write(clone.join("gone.py"), "z = 3\n").unwrap();
+    git(&clone, &["add", "gone.py"]);
+    git(
+        &clone,
+        &["commit", "-q", "--no-verify", "-m", "Tip to lose"],
+    );
+    let tip = git(&clone, &["rev-parse", "HEAD"]);
+    git(&clone, &["checkout", "-q", "-"]);
+    std::fs::remove_file(clone.join(format!(".git/objects/{}/{}", &tip[..2], &tip[2..]))).unwrap();
+    let broken: String = (0..3000).map(|i| format!("v{i} = {}\n", i * 31)).collect();
+    std::fs::write(clone.join("broken.py"), broken).unwrap();
+    git(&clone, &["add", "broken.py"]);
+    git(&clone, &["commit", "-q", "--no-verify", "-m", "Add broken"]);
+    let blob = git(&clone, &["rev-parse", "HEAD:broken.py"]);
+    truncate_half(&clone.join(format!(".git/objects/{}/{}", &blob[..2], &blob[2..])));
+
+    let out = assert_cmd::Command::cargo_bin("keyward")
+        .unwrap()
+        .current_dir(&clone)
+        .args(["history", "--format", "json"])
+        .timeout(HANG)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for needle in [
+        "ref refs/heads/gone",
+        tip.as_str(),
+        "broken.py",
+        "damaged loose object",
+        "data/big.txt",
+        "over --max-file-size",
+        "shallow clone",
+        "vendor/lib",
+        "LFS",
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "stderr does not say {needle:?}:\n{stderr}"
+        );
+    }
+    let doc = json(&out.stdout);
+    assert_eq!(doc["stats"]["errors"], 3, "{}", doc["errors"]);
+    assert_eq!(doc["stats"]["skipped"], 1);
+    let rules: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"github-pat"), "{rules:?}");
+}
