@@ -210,7 +210,7 @@ fn history_is_the_same_loose_repacked_and_gc_aggressive() {
         for commit in 0..4u64 {
             let seed = base_seed() + 300 + case * 10 + commit;
             for (f, name) in ["app/a.py", "app/b.py", "conf/c.py"].iter().enumerate() {
-                if (seed + f as u64) % 3 != 0 {
+                if !(seed + f as u64).is_multiple_of(3) {
                     p.write(name, generate(seed * 7 + f as u64, 12).concat());
                 }
             }
