@@ -106,16 +106,16 @@ fn pull_request_repo() -> (Project, git2::Oid) {
     let p = Project::new();
     let repo = p.git_init();
     p.write("README.md", "base\n");
-    let base = p.commit(&repo, "base");
+    let base = p.commit("base");
     let branch = repo.head().unwrap().name().unwrap().to_string();
     p.write("other.py", format!("O = 'ghp_{}'\n", random_text(2, 36)));
-    let other = p.commit(&repo, "another branch");
+    let other = p.commit("another branch");
     repo.reference("refs/heads/other", other, true, "test")
         .unwrap();
     repo.set_head_detached(base).unwrap();
     std::fs::remove_file(p.join("other.py")).unwrap();
     p.write("app/a.py", format!("A = 'ghp_{}'\n", random_text(1, 36)));
-    let head = p.commit(&repo, "pull request");
+    let head = p.commit("pull request");
     repo.reference(&branch, head, true, "test").unwrap();
     repo.set_head(&branch).unwrap();
     (p, base)

@@ -2,6 +2,7 @@
 //! entries reported and pruned, a moved line still hidden, a rewritten commit still hidden
 //! (fingerprints, not lines or commits), and a strict file format.
 
+use crate::gitrepo::git;
 use crate::harness::{found, json, random_text, Project};
 use predicates::prelude::*;
 use predicates::str::contains;
@@ -200,11 +201,11 @@ fn a_rebased_commit_is_still_hidden() {
     let bl = bl.to_str().unwrap();
     let repo = p.git_init();
     p.write("README.md", "base\n");
-    let base = p.commit(&repo, "base");
+    let base = p.commit("base");
     let branch = repo.head().unwrap().name().unwrap().to_string();
     let content = format!("A = '{}'\n", github_pat(5));
     p.write("app/a.py", &content);
-    let original = p.commit(&repo, "add a");
+    let original = p.commit("add a");
     p.keyward()
         .args(["baseline", "--history", "-o", bl])
         .assert()
@@ -213,9 +214,9 @@ fn a_rebased_commit_is_still_hidden() {
     repo.set_head_detached(base).unwrap();
     std::fs::remove_file(p.join("app/a.py")).unwrap();
     p.write("other.txt", "upstream work\n");
-    p.commit(&repo, "upstream");
+    p.commit("upstream");
     p.write("app/a.py", &content);
-    let rebased = p.commit(&repo, "add a");
+    let rebased = p.commit("add a");
     move_branch(&repo, &branch, rebased);
     let (code, report) = run_json(&p, &["history"]);
     assert_eq!(code, Some(1));
@@ -235,18 +236,18 @@ fn a_squashed_history_is_still_hidden() {
     let bl = bl.to_str().unwrap();
     let repo = p.git_init();
     p.write("README.md", "base\n");
-    let base = p.commit(&repo, "base");
+    let base = p.commit("base");
     let branch = repo.head().unwrap().name().unwrap().to_string();
     p.write("a.py", format!("A = '{}'\n", github_pat(6)));
-    p.commit(&repo, "one");
+    p.commit("one");
     p.write("b.py", format!("B = '{}'\n", github_pat(7)));
-    p.commit(&repo, "two");
+    p.commit("two");
     p.keyward()
         .args(["baseline", "--history", "-o", bl])
         .assert()
         .code(0);
     repo.set_head_detached(base).unwrap();
-    let squashed = p.commit(&repo, "one and two");
+    let squashed = p.commit("one and two");
     move_branch(&repo, &branch, squashed);
     let (code, report) = run_json(&p, &["history"]);
     assert_eq!((code, found(&report).len()), (Some(1), 2));
@@ -260,10 +261,10 @@ fn a_tree_scan_neither_reports_nor_prunes_history_entries() {
     let p = Project::new();
     let repo = p.git_init();
     p.write("a.py", format!("A = '{}'\n", github_pat(9)));
-    let added = p.commit(&repo, "add");
+    let added = p.commit("add");
     record(&p, &["--history"]);
     p.write("a.py", "A = os.environ['A']\n");
-    p.commit(&repo, "remove");
+    p.commit("remove");
     let (code, report, stderr) = scan(&p, &[]);
     assert_eq!(code, Some(0));
     assert!(
@@ -277,13 +278,10 @@ fn a_tree_scan_neither_reports_nor_prunes_history_entries() {
     assert_eq!(run_json(&p, &["history", "--baseline", FILE]).0, Some(0));
     // once history no longer holds it, a history scan calls it stale and prunes it
     let branch = repo.head().unwrap().name().unwrap().to_string();
-    let mut index = repo.index().unwrap();
-    index.add_path(std::path::Path::new("a.py")).unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = repo.signature().unwrap();
-    let clean = repo
-        .commit(None, &sig, &sig, "rewritten", &tree, &[])
-        .unwrap();
+    git(p.path(), &["add", "a.py"]);
+    let tree = git(p.path(), &["write-tree"]);
+    let clean = git(p.path(), &["commit-tree", &tree, "-m", "rewritten"]);
+    let clean = git2::Oid::from_str(&clean).unwrap();
     move_branch(&repo, &branch, clean);
     let (code, report) = run_json(&p, &["history", "--baseline", FILE]);
     assert_eq!(code, Some(0));
@@ -297,7 +295,7 @@ fn staged_baselines_and_partial_scans_do_not_prune() {
     let p = Project::new();
     let repo = p.git_init();
     p.write("README.md", "base\n");
-    p.commit(&repo, "base");
+    p.commit("base");
     p.write("a.py", format!("A = '{}'\n", github_pat(8)));
     let mut index = repo.index().unwrap();
     index.add_path(std::path::Path::new("a.py")).unwrap();

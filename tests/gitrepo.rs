@@ -38,21 +38,16 @@ pub fn git_command(dir: &Path) -> Command {
     cmd
 }
 
-/// A new project with `git init -b main`.
+/// A new project with a repository on branch `main` (`Project::git_init`).
 pub fn repo() -> Project {
     let p = Project::new();
-    git(p.path(), &["init", "-q", "-b", "main"]);
-    git(p.path(), &["config", "commit.gpgsign", "false"]);
-    git(p.path(), &["config", "user.name", "Test Author"]);
-    git(p.path(), &["config", "user.email", "author@example.test"]);
+    p.git_init();
     p
 }
 
-/// Stages everything and commits; returns the new commit id.
+/// Stages everything and commits (`Project::commit`); returns the new commit id.
 pub fn commit_all(p: &Project, message: &str) -> String {
-    git(p.path(), &["add", "-A"]);
-    git(p.path(), &["commit", "-q", "--no-verify", "-m", message]);
-    git(p.path(), &["rev-parse", "HEAD"])
+    p.commit(message).to_string()
 }
 
 pub fn github_pat(seed: u64) -> String {

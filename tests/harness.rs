@@ -1,8 +1,9 @@
-//! Test helpers: a temp project dir, file writing, git commits through git2, and the keyward
-//! binary through assert_cmd.
+//! Test helpers: a temp project dir, file writing, git repositories and commits (the `git`
+//! command, see `gitrepo`), and the keyward binary through assert_cmd.
 
 #![allow(dead_code)]
 
+use crate::gitrepo::git;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -42,34 +43,34 @@ impl Project {
         cmd
     }
 
-    /// Initialises a git repository with a configured identity.
+    /// Initialises a git repository on branch `main` with the `git` command, isolated from the
+    /// machine's configuration (`gitrepo::git`): the one way tests build repositories. The
+    /// returned handle is for tests that inspect or move refs.
     pub fn git_init(&self) -> git2::Repository {
-        let repo = git2::Repository::init(self.path()).unwrap();
-        let mut cfg = repo.config().unwrap();
-        cfg.set_str("user.name", "Test Author").unwrap();
-        cfg.set_str("user.email", "author@example.test").unwrap();
-        repo
+        git(self.path(), &["init", "-q", "-b", "main"]);
+        git(self.path(), &["config", "commit.gpgsign", "false"]);
+        git(self.path(), &["config", "user.name", "Test Author"]);
+        git(
+            self.path(),
+            &["config", "user.email", "author@example.test"],
+        );
+        git2::Repository::open(self.path()).unwrap()
     }
 
-    /// Stages every file and commits with `message`; returns the commit id.
-    pub fn commit(&self, repo: &git2::Repository, message: &str) -> git2::Oid {
-        let mut index = repo.index().unwrap();
-        index
-            .add_all(["*"].iter(), git2::IndexAddOption::FORCE, None)
-            .unwrap();
-        index.update_all(["*"].iter(), None).unwrap();
-        index.write().unwrap();
-        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = repo.signature().unwrap();
-        let parents: Vec<git2::Commit> = repo
-            .head()
-            .ok()
-            .and_then(|h| h.peel_to_commit().ok())
-            .into_iter()
-            .collect();
-        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
-            .unwrap()
+    /// Stages every file (ignored ones too, and removals) and commits with `message` on
+    /// whatever HEAD is, without hooks; returns the commit id.
+    pub fn commit(&self, message: &str) -> git2::Oid {
+        git(self.path(), &["add", "-A", "-f"]);
+        let args = [
+            "commit",
+            "-q",
+            "--no-verify",
+            "--allow-empty",
+            "-m",
+            message,
+        ];
+        git(self.path(), &args);
+        git2::Oid::from_str(&git(self.path(), &["rev-parse", "HEAD"])).unwrap()
     }
 }
 

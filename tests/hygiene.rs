@@ -238,7 +238,7 @@ fn a_staged_env_file_is_reported_by_the_hook_path() {
     let p = Project::new();
     let repo = p.git_init();
     p.write("README.md", "hello\n");
-    p.commit(&repo, "init");
+    p.commit("init");
     p.write(".env.local", "API_TOKEN=abc\n");
     let mut index = repo.index().unwrap();
     index.add_path(std::path::Path::new(".env.local")).unwrap();
@@ -258,12 +258,12 @@ fn a_staged_env_file_is_reported_by_the_hook_path() {
 #[test]
 fn history_reports_an_env_file_that_was_committed_then_deleted() {
     let p = Project::new();
-    let repo = p.git_init();
+    p.git_init();
     p.write(".env", "DATABASE_URL=postgres://localhost/app\n");
-    p.commit(&repo, "add env");
+    p.commit("add env");
     std::fs::remove_file(p.join(".env")).unwrap();
     p.write(".gitignore", ".env\n");
-    p.commit(&repo, "remove env");
+    p.commit("remove env");
     let out = p
         .keyward()
         .args(["history", "--format", "json"])

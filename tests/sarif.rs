@@ -258,11 +258,11 @@ fn no_ci_output_prints_a_secret_unless_asked() {
 #[test]
 fn history_findings_are_valid_sarif_with_their_commit() {
     let p = Project::new();
-    let repo = p.git_init();
+    p.git_init();
     p.write("app/a.py", format!("A = '{}'\n", github_pat(6)));
-    let added = p.commit(&repo, "add a <script>\u{1b}[2J");
+    let added = p.commit("add a <script>\u{1b}[2J");
     std::fs::remove_file(p.join("app/a.py")).unwrap();
-    p.commit(&repo, "remove a");
+    p.commit("remove a");
     let out = p
         .keyward()
         .args(["history", "--format", "sarif"])

@@ -103,9 +103,9 @@ fn gitignore_is_honoured_unless_no_ignore() {
 fn a_tracked_file_is_scanned_even_when_gitignore_matches_it() {
     // regression guard: a committed .env hidden by a later .gitignore entry is exactly the leak
     let p = Project::new();
-    let repo = p.git_init();
+    p.git_init();
     p.write(".env", format!("DB_PASSWORD={}\n", password(9)));
-    p.commit(&repo, "add env");
+    p.commit("add env");
     p.write(".gitignore", ".env\n");
     let out = p
         .keyward()

@@ -1,7 +1,7 @@
 //! The validated run configuration, built once from the clap structs; nothing below this
 //! module sees clap types.
 
-pub mod project;
+pub(crate) mod project;
 
 use crate::cli::{ColorArg, CommonArgs, FormatArg, SeverityArg};
 use crate::detect::catalog::CODE_CHECKS;

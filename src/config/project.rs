@@ -1,7 +1,7 @@
 //! The project configuration, `.keyward.yaml`: its schema (strict: an unknown key is an error
 //! naming the file and the key), where it is found (the repository root of the scanned path,
 //! or `--config FILE`), and the checks of the rule ids it names. It does not filter findings
-//! (`filter` does) and does not build the rule set (`config` does, with this file's rules).
+//! (`scan::filter` does) and does not build the rule set (`config` does, with this file's rules).
 
 use crate::finding::Severity;
 use crate::rules::schema::RuleSyntax;

@@ -42,7 +42,7 @@ pub fn check(id: &str) -> &'static CodeCheck {
         .unwrap_or_else(|| panic!("no code check `{id}` in CODE_CHECKS"))
 }
 
-/// The id of the `--known-secrets` check (`detect::known`).
+/// The id of the `--known-secrets` check (`detect::knownsecrets`).
 pub const KNOWN_SECRET: &str = "known-secret";
 
 /// Every code check, in id order.

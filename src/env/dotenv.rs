@@ -7,54 +7,54 @@ use anyhow::{anyhow, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// The entries of one env file, in file order.
-pub struct EnvFile {
+pub struct DotenvFile {
     pub path: PathBuf,
-    pub entries: Vec<Entry>,
+    pub entries: Vec<DotenvEntry>,
 }
 
-pub struct Entry {
+pub struct DotenvEntry {
     pub key: String,
     pub value: String,
     /// 1-based line of the last declaration of the key (0 when it could not be told).
     pub line: usize,
 }
 
-impl EnvFile {
+impl DotenvFile {
     /// A file named `name` with these entries on lines 1, 2, …: for tests.
     #[cfg(test)]
-    pub fn from_pairs(name: &str, pairs: &[(&str, &str)]) -> EnvFile {
+    pub fn from_pairs(name: &str, pairs: &[(&str, &str)]) -> DotenvFile {
         let entries = pairs
             .iter()
             .enumerate()
-            .map(|(i, (key, value))| Entry {
+            .map(|(i, (key, value))| DotenvEntry {
                 key: key.to_string(),
                 value: value.to_string(),
                 line: i + 1,
             })
             .collect();
-        EnvFile {
+        DotenvFile {
             path: PathBuf::from(name),
             entries,
         }
     }
 }
 
-pub fn load(path: &Path) -> Result<EnvFile> {
+pub fn load(path: &Path) -> Result<DotenvFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("failed to read env file {}", path.display()))?;
     parse(path, &text)
 }
 
 /// Parses env-file `text`; `path` names it in errors and origins (`-` for stdin).
-pub fn parse(path: &Path, text: &str) -> Result<EnvFile> {
+pub fn parse(path: &Path, text: &str) -> Result<DotenvFile> {
     let lines = declarations::last_lines(text);
     let mut entries = Vec::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         let (key, value) = item.map_err(|err| parse_error(path, text, err))?;
         let line = lines.get(&key).copied().unwrap_or(0);
-        entries.push(Entry { key, value, line });
+        entries.push(DotenvEntry { key, value, line });
     }
-    Ok(EnvFile {
+    Ok(DotenvFile {
         path: path.to_path_buf(),
         entries,
     })
@@ -82,7 +82,7 @@ fn parse_error(path: &Path, text: &str, err: dotenvy::Error) -> anyhow::Error {
 mod tests {
     use super::*;
 
-    fn load_text(text: &str) -> Result<EnvFile> {
+    fn load_text(text: &str) -> Result<DotenvFile> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".env");
         std::fs::write(&path, text).unwrap();

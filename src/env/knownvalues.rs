@@ -90,7 +90,7 @@ pub fn load(paths: &[PathBuf]) -> Result<KnownValues> {
     Ok(select(&plan))
 }
 
-fn read_env_file(path: &Path) -> Result<dotenv::EnvFile> {
+fn read_env_file(path: &Path) -> Result<dotenv::DotenvFile> {
     if path.as_os_str() != "-" {
         return dotenv::load(path);
     }
@@ -179,11 +179,15 @@ fn quote(value: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::dotenv::EnvFile;
+    use crate::env::dotenv::DotenvFile;
     use std::collections::BTreeMap;
 
     fn plan(pairs: &[(&str, &str)]) -> Plan {
-        Plan::new(BTreeMap::new(), &[EnvFile::from_pairs(".env", pairs)], true)
+        Plan::new(
+            BTreeMap::new(),
+            &[DotenvFile::from_pairs(".env", pairs)],
+            true,
+        )
     }
 
     #[test]

@@ -5,15 +5,15 @@
 //! secret files (`problems`, `tracked`), and the allocator that wipes freed memory (`wipe`).
 //! It never imports the scanner's stages nor `launch`.
 
-pub mod declarations;
-pub mod dotenv;
-pub mod knownvalues;
-pub mod names;
-pub mod plan;
-pub mod problems;
-pub mod refs;
-pub mod resolve;
-pub mod sensitive;
-pub mod tracked;
-pub mod vault;
+pub(crate) mod declarations;
+pub(crate) mod dotenv;
+pub(crate) mod knownvalues;
+pub(crate) mod names;
+pub(crate) mod plan;
+pub(crate) mod problems;
+pub(crate) mod refs;
+pub(crate) mod resolve;
+pub(crate) mod sensitive;
+pub(crate) mod tracked;
+pub(crate) mod vault;
 pub mod wipe;

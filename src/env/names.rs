@@ -1,5 +1,5 @@
-//! Small judgements about names and values that the launcher makes on its own (it does not
-//! use the scanner's rules): which variable names hold secrets, which values are placeholders,
+//! Small judgements about names and values, shared by both binaries (no scanner rule is
+//! involved): which variable names hold secrets, which values are placeholders,
 //! and which spell "true". Pure functions; nothing here reads or prints.
 
 /// Words that mark a variable as holding a secret wherever they appear in its name.

@@ -4,7 +4,7 @@
 //! `--vault-path` loads are layered in later, under the same precedence (`layer`). It never
 //! mutates the process environment: the result is given to `Command::envs`.
 
-use super::dotenv::EnvFile;
+use super::dotenv::DotenvFile;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -66,7 +66,7 @@ impl Plan {
     /// `override_existing`.
     pub fn new(
         process: BTreeMap<String, String>,
-        files: &[EnvFile],
+        files: &[DotenvFile],
         override_existing: bool,
     ) -> Plan {
         let mut vars: BTreeMap<String, Var> = BTreeMap::new();
@@ -213,8 +213,8 @@ pub fn process_env() -> BTreeMap<String, String> {
 mod tests {
     use super::*;
 
-    fn file(name: &str, pairs: &[(&str, &str)]) -> EnvFile {
-        EnvFile::from_pairs(name, pairs)
+    fn file(name: &str, pairs: &[(&str, &str)]) -> DotenvFile {
+        DotenvFile::from_pairs(name, pairs)
     }
 
     fn process(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

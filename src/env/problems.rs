@@ -1,7 +1,7 @@
 //! Safety checks before the program starts: env files and `file://` secret files readable by
 //! others or owned by someone else, env files tracked by git; debug switches left on;
 //! placeholders; missing required keys. Each
-//! check yields a `Problem` whose message names files and variables, never values; `mod.rs`
+//! check yields a `Problem` whose message names files and variables, never values; `launch`
 //! decides, by profile, whether a problem is a warning or a refusal.
 
 use super::plan::{Origin, Plan};

@@ -7,7 +7,7 @@
 use super::plan::{Origin, Plan};
 use super::problems::{self, Level, Problem};
 use super::refs::{self, PathSpec, Reference};
-use super::vault::{Secret, SecretPath, Settings, Vault, VaultError, VaultFlags};
+use super::vault::{SecretPath, Settings, Vault, VaultError, VaultFlags, VaultSecret};
 use std::collections::BTreeMap;
 
 /// What the resolver needs from the command line.
@@ -85,7 +85,7 @@ fn resolve_vault(
     secrets.extend(options.paths.iter().map(|spec| spec.secret.clone()));
     secrets.sort();
     secrets.dedup();
-    let read: BTreeMap<SecretPath, Result<Secret, VaultError>> = secrets
+    let read: BTreeMap<SecretPath, Result<VaultSecret, VaultError>> = secrets
         .iter()
         .cloned()
         .zip(vault.read_all(&secrets))
@@ -125,7 +125,7 @@ fn connect(
 fn assign_fields(
     plan: &mut Plan,
     pending: &[(String, SecretPath, String)],
-    read: &BTreeMap<SecretPath, Result<Secret, VaultError>>,
+    read: &BTreeMap<SecretPath, Result<VaultSecret, VaultError>>,
     problems: &mut Vec<Problem>,
 ) {
     let mut unreadable: BTreeMap<&SecretPath, Vec<String>> = BTreeMap::new();
@@ -158,7 +158,7 @@ fn assign_fields(
 fn load_path(
     plan: &mut Plan,
     spec: &PathSpec,
-    read: &Result<Secret, VaultError>,
+    read: &Result<VaultSecret, VaultError>,
     problems: &mut Vec<Problem>,
 ) {
     let secret = match read {

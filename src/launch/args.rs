@@ -1,4 +1,4 @@
-//! The command line of `keyward-run`: clap's `Args` mirror it and do no I/O; `Config` is
+//! The command line of `keyward-run`: clap's `Args` mirror it and do no I/O; `LaunchConfig` is
 //! built from them (default `.env`, `KEYWARD_PROFILE`, parsed `--vault-path` arguments) and is
 //! all the rest of `launch` sees.
 
@@ -91,7 +91,7 @@ pub enum Profile {
     Production,
 }
 
-pub struct Config {
+pub struct LaunchConfig {
     pub env_files: Vec<PathBuf>,
     pub override_existing: bool,
     pub require: Vec<String>,
@@ -107,9 +107,9 @@ pub struct Config {
     pub command: Vec<OsString>,
 }
 
-impl Config {
+impl LaunchConfig {
     /// `profile_env` is `KEYWARD_PROFILE` from the process environment, if set.
-    pub fn new(args: Args, profile_env: Option<&str>) -> Result<Config> {
+    pub fn new(args: Args, profile_env: Option<&str>) -> Result<LaunchConfig> {
         if args.command.is_empty() && !args.dry_run {
             bail!("no program given; usage: keyward-run [OPTIONS] -- COMMAND [ARGS]...");
         }
@@ -140,7 +140,7 @@ impl Config {
         if env_files.is_empty() && Path::new(".env").is_file() {
             env_files.push(PathBuf::from(".env"));
         }
-        Ok(Config {
+        Ok(LaunchConfig {
             env_files,
             override_existing: args.override_existing,
             require: args.require,
@@ -180,17 +180,17 @@ mod tests {
 
     #[test]
     fn profile_from_flag_or_environment() {
-        let config = Config::new(args(&["--", "true"]), Some("production")).unwrap();
+        let config = LaunchConfig::new(args(&["--", "true"]), Some("production")).unwrap();
         assert_eq!(config.profile, Profile::Production);
-        let config = Config::new(
+        let config = LaunchConfig::new(
             args(&["--profile", "default", "--", "true"]),
             Some("production"),
         )
         .unwrap();
         assert_eq!(config.profile, Profile::Default);
-        assert!(Config::new(args(&["--", "true"]), Some("prod")).is_err());
-        assert!(Config::new(args(&[]), None).is_err());
-        assert!(Config::new(args(&["--dry-run"]), None).is_ok());
+        assert!(LaunchConfig::new(args(&["--", "true"]), Some("prod")).is_err());
+        assert!(LaunchConfig::new(args(&[]), None).is_err());
+        assert!(LaunchConfig::new(args(&["--dry-run"]), None).is_ok());
     }
 
     #[test]
@@ -206,13 +206,13 @@ mod tests {
             "--",
             "true",
         ];
-        let config = Config::new(args(&argv), None).unwrap();
+        let config = LaunchConfig::new(args(&argv), None).unwrap();
         assert_eq!(config.vault_paths.len(), 2);
         assert_eq!(config.vault_paths[1].secret.version, Some(2));
         assert_eq!(config.vault.timeout, Some(Duration::from_millis(1500)));
         assert!(config.pass_vault_token);
         let bad = Args::try_parse_from(["keyward-run", "--vault-timeout", "soon", "--", "true"]);
         assert!(bad.is_err());
-        assert!(Config::new(args(&["--vault-path", "secret", "--", "true"]), None).is_err());
+        assert!(LaunchConfig::new(args(&["--vault-path", "secret", "--", "true"]), None).is_err());
     }
 }

@@ -1,12 +1,14 @@
 //! The launcher behind `keyward-run`: loads env files and secret references, checks them, and
-//! starts the program with them. It uses none of the scanner's rules, sources, detectors or
-//! reports, so the binary stays small and starts fast.
+//! starts the program with them. Only `keyward-run` uses it. It uses none of the scanner's
+//! rules, sources, detectors or reports (the shared `env` module holds what both binaries
+//! need), so the binary stays small and starts fast.
 //!
-//! Flow: `cli` → `Config` → `harden` → `envfile` (+ `checks` per file) → `env::Plan` →
-//! `resolve` (`refs` syntax; secret files; `vault` references and `--vault-path`) → `checks` →
-//! `dryrun` | `exec` | `pump` (`mask`, `signals`).
+//! Flow: `args` → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv` (+
+//! `env::problems` per file) → `env::plan::Plan` → `env::resolve` (`refs` syntax; secret files;
+//! `vault` references and `--vault-path`) → `env::problems`, `check` (`schema`, `leaks`) →
+//! `dryrun` | `run` (`exec`, or `pump` with `mask` and `signals`).
 
-pub mod args;
+pub(crate) mod args;
 mod check;
 mod dryrun;
 mod mask;
@@ -15,11 +17,11 @@ mod run;
 
 use crate::env::plan::{self, Plan};
 use crate::env::problems::{self as checks, Level, Problem};
-use crate::env::wipe as harden;
 use crate::env::{dotenv as envfile, resolve, sensitive as secrets};
 use anyhow::{bail, Context, Result};
-use args::{Args, Config, Profile};
+use args::{Args, LaunchConfig, Profile};
 use check::{leaks, schema};
+use run::coredump::{self, CoreLimit};
 use run::{exec, pump};
 use std::process::ExitCode;
 
@@ -38,8 +40,8 @@ pub fn parse_args() -> Result<Args, ExitCode> {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let process = plan::process_env();
-    let config = Config::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
-    let core = harden::disable_core_dumps();
+    let config = LaunchConfig::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
+    let core = coredump::disable_core_dumps();
     let (plan, problems) = prepare(&config, process)?;
     let refused = report(&problems, config.profile);
     if config.dry_run {
@@ -59,7 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Loads, merges, resolves and checks: everything short of starting the program.
 fn prepare(
-    config: &Config,
+    config: &LaunchConfig,
     process: std::collections::BTreeMap<String, String>,
 ) -> Result<(Plan, Vec<Problem>)> {
     let mut problems = Vec::new();
@@ -111,14 +113,14 @@ fn report(problems: &[Problem], profile: Profile) -> bool {
     refused
 }
 
-fn start(config: &Config, plan: Plan, core: &harden::CoreLimit) -> Result<ExitCode> {
+fn start(config: &LaunchConfig, plan: Plan, core: &CoreLimit) -> Result<ExitCode> {
     let program = &config.command[0];
     let command = exec::command(&config.command, &plan);
     if !config.mask {
         return Err(exec::exec(command, program, core).into());
     }
     let patterns = secrets::patterns(&secrets::secret_values(&plan));
-    // The plan's buffers are wiped as they are freed (`harden::ZeroOnFree`).
+    // The plan's buffers are wiped as they are freed (`env::wipe::ZeroOnFree`).
     drop(plan);
     let code = pump::run_masked(command, program, patterns, core)?;
     Ok(ExitCode::from(code))

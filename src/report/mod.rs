@@ -4,11 +4,11 @@
 // The home of stdout (clippy.toml disallows the print macros elsewhere).
 #![allow(clippy::disallowed_macros)]
 
-pub mod human;
-pub mod json;
-pub mod junit;
-pub mod rules;
-pub mod sarif;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod rules;
+pub(crate) mod sarif;
 
 use crate::finding::Finding;
 use crate::rules::RuleSet;

@@ -4,7 +4,7 @@
 
 pub mod automaton;
 pub mod builtin;
-pub mod globs;
+pub(crate) mod globs;
 pub mod schema;
 pub mod yaml;
 

@@ -1,6 +1,7 @@
 //! Baseline files (`.keyward-baseline.json`): the format, reading (strict), writing (atomic,
 //! never a secret value: fingerprint, rule, path, commit id), building one from a scan's
-//! findings, pruning, and entry expiry. Hiding findings is `filter`'s job.
+//! findings, pruning, and entry expiry. Hiding findings is `scan::filter`'s job;
+//! the record of one accepted finding is `finding::BaselineEntry`.
 
 use crate::finding::{BaselineEntry, Finding};
 use anyhow::{bail, Context, Result};

@@ -1,7 +1,7 @@
 //! Orchestration of the git scans: `history` (every unique blob of the selected commits, read
 //! once and scanned in parallel, each finding attributed to the earliest commit that put that
 //! secret at that path) and `staged` (the findings on the lines a commit would add). It wires
-//! the git sources to `scan::scan_blob` and returns a finished `Summary`; it neither matches
+//! the git sources to `Detector::text_blob` and returns a finished `Summary`; it neither matches
 //! nor prints findings.
 
 use crate::config::Config;
@@ -14,7 +14,7 @@ use crate::rules::RuleSet;
 use crate::scan::tree as scan;
 use crate::source::git::{commit_info, open_repo, rfc3339};
 use crate::source::gitpack::Layout;
-use crate::source::history::{self, Plan, Selection};
+use crate::source::history::{self, HistoryPlan, Selection};
 use crate::source::loose::Loose;
 use crate::source::staged::{self, Added, StagedFile};
 use crate::source::{gitblob, looks_binary, Content};
@@ -60,7 +60,7 @@ pub fn history(
     summary.findings = attribute(&repo, &plan, found);
     summary.stats.commits = plan.commits.len() as u64;
     summary.stats.blobs = run.blobs.into_inner();
-    run.counters.into_capped(&mut summary);
+    run.counters.move_capped_to(&mut summary);
     summary.stats.bytes = run.bytes.into_inner();
     scan::finish(&mut summary, rules, started);
     Ok(summary)
@@ -73,7 +73,7 @@ fn walk(
     repo_path: &Path,
     sel: &Selection,
     summary: &mut Summary,
-) -> Result<Plan> {
+) -> Result<HistoryPlan> {
     for (pack, reason) in crate::source::gitpack::damaged_packs(repo.commondir()) {
         messages::file_error(&pack.display().to_string(), reason);
     }
@@ -173,13 +173,13 @@ impl Run {
 
 /// Every (path, commit) at which one blob appears: the first, then its copies and renames.
 struct Places<'p> {
-    plan: &'p Plan,
+    plan: &'p HistoryPlan,
     /// `plan.copies` indexes sorted by blob.
     copies: Vec<u32>,
 }
 
 impl<'p> Places<'p> {
-    fn new(plan: &'p Plan) -> Self {
+    fn new(plan: &'p HistoryPlan) -> Self {
         let mut copies: Vec<u32> = (0..plan.copies.len() as u32).collect();
         copies.sort_by_key(|&c| plan.copies[c as usize].blob);
         Places { plan, copies }
@@ -205,7 +205,7 @@ impl<'p> Places<'p> {
 
 /// Reads and scans every blob of `plan` on the current pool; `dirs` are the git and common
 /// directories.
-fn scan_plan(dirs: (&Path, &Path), plan: &Plan, detector: &Detector, cfg: &Config) -> Run {
+fn scan_plan(dirs: (&Path, &Path), plan: &HistoryPlan, detector: &Detector, cfg: &Config) -> Run {
     let oids: Vec<git2::Oid> = plan.blobs.iter().map(|b| b.oid).collect();
     let layout = Layout::read(dirs.1, &oids);
     let loose = Loose::list(&dirs.1.join("objects"));
@@ -253,7 +253,7 @@ fn scan_one(
         Ok(Content::Text(data)) if data.starts_with(LFS_POINTER) => {
             run.lfs.lock().unwrap().insert(index);
             for &(path, commit) in at {
-                run.keep(commit, scan::scan_binary(path));
+                run.keep(commit, detector.binary_blob(path, None));
             }
         }
         Ok(Content::Text(data)) => {
@@ -280,7 +280,7 @@ fn scan_one(
         Ok(Content::Binary(data)) => {
             let known = detector.scan_binary(first, &data);
             for &(path, commit) in at {
-                let mut found = scan::scan_binary(path);
+                let mut found = detector.binary_blob(path, None);
                 found.extend(relocated(&known, path));
                 run.keep(commit, found);
             }
@@ -288,7 +288,7 @@ fn scan_one(
         Ok(Content::TooLarge(size)) => {
             run.too_large.lock().unwrap().insert((index, size));
             for &(path, commit) in at {
-                run.keep(commit, scan::scan_binary(path));
+                run.keep(commit, detector.binary_blob(path, None));
             }
         }
         Err(err) => messages::file_error(
@@ -311,7 +311,11 @@ fn relocated(found: &[Finding], path: &str) -> Vec<Finding> {
 
 /// Keeps, for each (path, rule, fingerprint), the findings of the earliest commit that has it
 /// and attaches that commit.
-fn attribute(repo: &Repository, plan: &Plan, found: Vec<(u32, Vec<Finding>)>) -> Vec<Finding> {
+fn attribute(
+    repo: &Repository,
+    plan: &HistoryPlan,
+    found: Vec<(u32, Vec<Finding>)>,
+) -> Vec<Finding> {
     let mut first: HashMap<(String, String, String), u32> = HashMap::new();
     for (commit, findings) in &found {
         for f in findings {
@@ -432,14 +436,12 @@ fn new_findings(
     scratch: &mut Scratch,
 ) -> Vec<Finding> {
     if looks_binary(data) {
-        let mut found = match file.added {
-            Added::All => scan::scan_binary(&file.path),
-            Added::Lines(_) => Vec::new(),
+        return match file.added {
+            Added::All => detector.binary_blob(&file.path, Some(data)),
+            Added::Lines(_) => detector.scan_binary(&file.path, data),
         };
-        found.extend(detector.scan_binary(&file.path, data));
-        return found;
     }
-    let mut found = scan::scan_blob(detector, &file.path, data, scratch);
+    let mut found = detector.text_blob(&file.path, data, scratch, Scope::All);
     let Added::Lines(lines) = &file.added else {
         return found;
     };
@@ -449,7 +451,8 @@ fn new_findings(
     }
     let before: HashSet<(String, String)> = match &file.old {
         Some((old_path, old_oid)) => match repo.find_blob(*old_oid) {
-            Ok(old) => scan::scan_blob(detector, old_path, old.content(), scratch)
+            Ok(old) => detector
+                .text_blob(old_path, old.content(), scratch, Scope::All)
                 .into_iter()
                 .map(|f| (f.rule, f.fingerprint))
                 .collect(),

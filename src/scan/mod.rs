@@ -3,10 +3,10 @@
 //! and the pre-commit hook (`hook`). Drivers hand bytes from `source` to `detect` and the
 //! finished `Summary` to `report`; they never write to stdout themselves.
 
-pub mod baseline;
-pub mod filter;
-pub mod git;
-pub mod hook;
-pub mod knowncache;
-pub mod tree;
-pub mod treefacts;
+pub(crate) mod baseline;
+pub(crate) mod filter;
+pub(crate) mod git;
+pub(crate) mod hook;
+pub(crate) mod knowncache;
+pub(crate) mod tree;
+pub(crate) mod treefacts;

@@ -1,4 +1,4 @@
-//! Orchestration of a scan: wires a source to the detector across worker threads, gathers
+//! The tree scan driver (files on disk and stdin): wires the source to the detector across worker threads, gathers
 //! findings and counters into a `Summary`, and decides the exit code. It neither matches nor
 //! prints.
 
@@ -16,37 +16,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
-
-/// Everything found in one buffer: rule matches and every per-file hygiene check.
-pub fn scan_blob(
-    detector: &Detector,
-    path: &str,
-    data: &[u8],
-    scratch: &mut Scratch,
-) -> Vec<Finding> {
-    scan_blob_scoped(detector, path, data, scratch, Scope::All)
-}
-
-/// `scan_blob` with a choice of hygiene checks: history mode passes `Scope::CommittedFiles`
-/// (a committed `.env` or key file, not `DEBUG = True` in an old revision).
-pub fn scan_blob_scoped(
-    detector: &Detector,
-    path: &str,
-    data: &[u8],
-    scratch: &mut Scratch,
-    scope: Scope,
-) -> Vec<Finding> {
-    let mut findings = detector.scan(path, data, scratch);
-    hygiene::refine(path, data, &mut findings, scope);
-    findings.extend(hygiene::check_file(path, data, scope));
-    findings
-}
-
-/// The checks for a file that is not scanned for content (binary): its name alone, e.g. a
-/// committed `.p12` key bundle. Applies in every mode.
-pub fn scan_binary(path: &str) -> Vec<Finding> {
-    hygiene::check_binary(path)
-}
 
 /// The `--known-secrets` files, recognised by name first so that only a file with the same name
 /// costs a `canonicalize`.
@@ -93,7 +62,7 @@ impl Counters {
     }
 
     /// Moves the "and N more" records into `summary`.
-    pub fn into_capped(&self, summary: &mut Summary) {
+    pub fn move_capped_to(&self, summary: &mut Summary) {
         summary.capped = std::mem::take(&mut *self.capped.lock().unwrap());
     }
 }
@@ -112,7 +81,6 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
     let opts = tree::TreeOptions {
         no_ignore,
         threads: cfg.threads,
-        max_file_size: cfg.max_file_size,
     };
     let several = paths.len() > 1;
     for root in paths {
@@ -155,7 +123,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
         findings: found.into_inner().unwrap(),
         ..Summary::default()
     };
-    counters.into_capped(&mut summary);
+    counters.move_capped_to(&mut summary);
     summary.stats.files = counters.files.into_inner();
     summary.stats.bytes = counters.bytes.into_inner();
     finish(&mut summary, rules, started);
@@ -201,7 +169,7 @@ fn scan_file(
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            let findings = scan_blob(detector, rel, &data, &mut worker.scratch);
+            let findings = detector.text_blob(rel, &data, &mut worker.scratch, Scope::All);
             counters.note_capped(rel, &mut worker.scratch);
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
@@ -209,8 +177,7 @@ fn scan_file(
             worker.buf = data;
         }
         Ok(Content::Binary(data)) => {
-            let mut findings = scan_binary(rel);
-            findings.extend(detector.scan_binary(rel, &data));
+            let findings = detector.binary_blob(rel, Some(&data));
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
             }
@@ -229,7 +196,7 @@ fn scan_stdin(detector: &Detector, found: &Mutex<Vec<Finding>>, counters: &Count
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
             let mut scratch = Scratch::default();
-            let findings = scan_blob(detector, "-", &data, &mut scratch);
+            let findings = detector.text_blob("-", &data, &mut scratch, Scope::All);
             counters.note_capped("-", &mut scratch);
             found.lock().unwrap().extend(findings);
         }

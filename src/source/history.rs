@@ -17,7 +17,8 @@ pub struct Selection {
     pub branch: Option<String>,
 }
 
-/// One unique blob: where it first appeared (indexes into `Plan::paths` and `Plan::commits`).
+/// One unique blob: where it first appeared (indexes into `HistoryPlan::paths` and
+/// `HistoryPlan::commits`).
 #[derive(Debug, Clone, Copy)]
 pub struct BlobRef {
     pub oid: Oid,
@@ -38,7 +39,7 @@ pub struct Copy {
 /// What a history scan reads: commits oldest first, and the blobs they introduced in that
 /// order, so a lower blob index always means an earlier (or the same) commit.
 #[derive(Debug, Default)]
-pub struct Plan {
+pub struct HistoryPlan {
     pub commits: Vec<Oid>,
     pub paths: Vec<String>,
     pub blobs: Vec<BlobRef>,
@@ -131,7 +132,7 @@ fn push_every_ref(repo: &Repository, walk: &mut git2::Revwalk) -> Result<()> {
 
 /// Collects the unique blobs of `commits` (oldest first). Trees and blobs of the parents
 /// outside the selection are marked seen first, so a range scans only what it introduced.
-pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> Plan {
+pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> HistoryPlan {
     let mut walker = TreeWalker {
         repo,
         seen_trees: HashSet::new(),
@@ -139,7 +140,7 @@ pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> Pla
         blob_index: OidMap::default(),
         seen_at: HashSet::new(),
         path_ids: HashMap::new(),
-        plan: Plan::default(),
+        plan: HistoryPlan::default(),
     };
     walker.mark_boundary(&commits);
     for (i, &id) in commits.iter().enumerate() {
@@ -165,7 +166,7 @@ struct TreeWalker<'r> {
     /// (blob, path) pairs met so far.
     seen_at: HashSet<(Oid, u32)>,
     path_ids: HashMap<String, u32>,
-    plan: Plan,
+    plan: HistoryPlan,
 }
 
 impl TreeWalker<'_> {

@@ -2,13 +2,13 @@
 //! their own modules). Sources never match and never print findings; they hand the
 //! orchestrator paths and bytes, and report per-file problems through `messages`.
 
-pub mod git;
+pub(crate) mod git;
 pub mod gitblob;
 pub mod gitpack;
-pub mod history;
+pub(crate) mod history;
 pub mod loose;
 pub mod staged;
-pub mod stdin;
+pub(crate) mod stdin;
 pub mod tree;
 
 /// How a source reads one file's bytes.

@@ -12,7 +12,6 @@ use std::sync::Mutex;
 pub struct TreeOptions {
     pub no_ignore: bool,
     pub threads: usize,
-    pub max_file_size: u64,
 }
 
 /// One file found by the walk.

@@ -64,14 +64,8 @@ fn env_file_owned_by_another_user() {
 fn env_file_tracked_by_git() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), ".env", "A=1\n");
-    for args in [&["init", "-q"][..], &["add", ".env"]] {
-        let status = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir.path())
-            .args(args)
-            .status();
-        assert!(status.unwrap().success());
-    }
+    crate::gitrepo::git(dir.path(), &["init", "-q"]);
+    crate::gitrepo::git(dir.path(), &["add", ".env"]);
     let stderr = refused(dir.path(), &[], &[]);
     assert!(stderr.contains(".env is tracked by git"), "{stderr}");
     assert!(stderr.contains("git rm --cached .env"), "{stderr}");

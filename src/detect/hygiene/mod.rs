@@ -7,13 +7,13 @@
 //! finding is "this file was committed" (env files, key files, credentials files), not the
 //! configuration checks, which matter for today's tree.
 
-pub mod context;
-pub mod dockerfile;
-pub mod envfile;
-pub mod keyfiles;
-pub mod paths;
-pub mod requirements;
-pub mod tree;
+pub(crate) mod context;
+pub(crate) mod dockerfile;
+pub(crate) mod envfile;
+pub(crate) mod keyfiles;
+pub(crate) mod paths;
+pub(crate) mod requirements;
+pub(crate) mod tree;
 
 pub use paths::is_env_file;
 pub use tree::{check_tree, EnvFile, GitignoreFile, TreeFacts};

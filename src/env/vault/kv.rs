@@ -2,7 +2,7 @@
 //! Answers that hold no secret each get their own error: a deleted or destroyed version
 //! (`data.metadata`), a missing path, a KV version 1 mount (told by the shape of a 200 answer,
 //! or, after a 404, by `GET /v1/sys/internal/ui/mounts/MOUNT`, the check the vault CLI makes
-//! before every `kv` command). Secret values never leave `Secret` except by `field`/`values`.
+//! before every `kv` command). Secret values never leave `VaultSecret` except by `field`/`values`.
 
 use super::error::{Errors, Fields, Tries, VaultError};
 use super::http::{Answer, Http};
@@ -40,12 +40,12 @@ impl fmt::Display for SecretPath {
 }
 
 /// The fields of one secret version. No `Debug`: it holds values.
-pub struct Secret {
+pub struct VaultSecret {
     what: String,
     fields: Map<String, Value>,
 }
 
-impl Secret {
+impl VaultSecret {
     /// A field as text: strings as they are, numbers and booleans as JSON writes them. A
     /// missing or null field is an error, never an empty value.
     pub fn field(&self, name: &str) -> Result<String, VaultError> {
@@ -76,7 +76,7 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-pub fn read(http: &Http, token: &str, secret: &SecretPath) -> Result<Secret, VaultError> {
+pub fn read(http: &Http, token: &str, secret: &SecretPath) -> Result<VaultSecret, VaultError> {
     let what = secret.api_path();
     let answer = http.get(&what, token)?;
     let errors = || Errors::from_body(&answer.body);
@@ -102,7 +102,7 @@ pub fn read(http: &Http, token: &str, secret: &SecretPath) -> Result<Secret, Vau
     }
 }
 
-fn parse(answer: &Answer, secret: &SecretPath, what: String) -> Result<Secret, VaultError> {
+fn parse(answer: &Answer, secret: &SecretPath, what: String) -> Result<VaultSecret, VaultError> {
     let mut body = answer.json(&what)?;
     if let Some(err) = removed_version(&body, &what) {
         return Err(err);
@@ -122,7 +122,7 @@ fn parse(answer: &Answer, secret: &SecretPath, what: String) -> Result<Secret, V
         });
     }
     match data.remove("data") {
-        Some(Value::Object(fields)) => Ok(Secret { what, fields }),
+        Some(Value::Object(fields)) => Ok(VaultSecret { what, fields }),
         _ => Err(VaultError::BadResponse {
             what,
             status: answer.status,

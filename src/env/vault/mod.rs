@@ -12,7 +12,7 @@ mod settings;
 
 pub use auth::TokenSource;
 pub use error::VaultError;
-pub use kv::{Secret, SecretPath};
+pub use kv::{SecretPath, VaultSecret};
 pub use settings::{parse_duration, Settings, VaultFlags};
 
 use auth::Token;
@@ -51,9 +51,9 @@ impl Vault {
     }
 
     /// Reads each secret, up to `PARALLEL` at a time; the results are in the input's order.
-    pub fn read_all(&self, secrets: &[SecretPath]) -> Vec<Result<Secret, VaultError>> {
+    pub fn read_all(&self, secrets: &[SecretPath]) -> Vec<Result<VaultSecret, VaultError>> {
         let next = AtomicUsize::new(0);
-        let results: Vec<Mutex<Option<Result<Secret, VaultError>>>> =
+        let results: Vec<Mutex<Option<Result<VaultSecret, VaultError>>>> =
             secrets.iter().map(|_| Mutex::new(None)).collect();
         let work = || loop {
             let index = next.fetch_add(1, Ordering::Relaxed);

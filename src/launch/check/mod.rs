@@ -1,5 +1,5 @@
 //! Checks only the launcher makes before a start: the keys an example env file requires
 //! (`schema`) and whether a value the program runs with is committed (`leaks`).
 
-pub mod leaks;
-pub mod schema;
+pub(crate) mod leaks;
+pub(crate) mod schema;

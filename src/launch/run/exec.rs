@@ -2,8 +2,8 @@
 //! the exit status are the program's own; elsewhere it waits for it. Maps failures to the
 //! `env(1)` exit codes: 127 not found, 126 found but not executable.
 
+use super::coredump::CoreLimit;
 use crate::env::plan::Plan;
-use crate::env::wipe::CoreLimit;
 use std::ffi::OsString;
 use std::io;
 use std::process::{Command, ExitStatus};

@@ -1,7 +1,8 @@
 //! Starting the program: `exec` replaces the launcher, `pump` runs it with masked output,
-//! `signals` forwards signals to it.
+//! `signals` forwards signals to it; `coredump` keeps core dumps off meanwhile.
 
-pub mod exec;
-pub mod pump;
+pub(crate) mod coredump;
+pub(crate) mod exec;
+pub(crate) mod pump;
 #[cfg(unix)]
-pub mod signals;
+pub(crate) mod signals;

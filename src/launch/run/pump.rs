@@ -2,8 +2,8 @@
 //! comes, through a `Redactor` to the launcher's own stdout and stderr; forwards signals
 //! (Unix) and returns the program's exit code, or 128+N when signal N ended it.
 
+use super::coredump::CoreLimit;
 use super::exec::{self, StartError};
-use crate::env::wipe::CoreLimit;
 use crate::launch::mask::Redactor;
 use anyhow::{Context, Result};
 use std::ffi::OsString;
