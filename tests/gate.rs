@@ -57,6 +57,7 @@ fn every_format_names(p: &Project, args: &[&str], needle: &str) {
     let (code, out, _) = report(p, args, "sarif");
     assert_eq!(code, Some(2));
     let sarif = json(out.as_bytes());
+    crate::sarif::assert_valid_sarif(&sarif);
     let inv = &sarif["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], false);
     let notes = inv["toolExecutionNotifications"].to_string();
@@ -386,6 +387,7 @@ fn findings_past_the_cap_are_counted_and_summarised() {
     );
     let (_, sarif, _) = report(&p, &["scan"], "sarif");
     let sarif = json(sarif.as_bytes());
+    crate::sarif::assert_valid_sarif(&sarif);
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 400);
     assert!(
         sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
