@@ -51,7 +51,18 @@ pub struct Scratch {
     last_window: Vec<u32>,
     /// The window count at which the list is next merged (`COMPACT_FROM` at least).
     compact_at: usize,
+    /// (rule, matched bytes) of the matches the gates rejected in the current buffer.
+    rejected: std::collections::HashSet<Vec<u8>>,
+    /// The lookup key being built.
+    key: Vec<u8>,
+    /// How many matches went through captures and the gates (for tests of the cost bound).
+    gated: u64,
 }
+
+/// Matches up to this long are remembered when the gates reject them, at most this many per
+/// buffer (then the memory starts over).
+const REMEMBER_UP_TO: usize = 256;
+const REMEMBER_AT_MOST: usize = 4096;
 
 /// Window lists shorter than this are never compacted while the keyword walk runs.
 const COMPACT_FROM: usize = 4096;
@@ -184,9 +195,12 @@ impl<'r> Detector<'r> {
             return Vec::new();
         }
         merge_windows(&mut scratch.windows);
-        for w in &scratch.windows {
-            self.match_window(path, data, *w, &mut scratch.hits);
+        scratch.rejected.clear();
+        let windows = std::mem::take(&mut scratch.windows);
+        for w in &windows {
+            self.match_window(path, data, *w, scratch);
         }
+        scratch.windows = windows;
         drop_overlapping_hits(&mut scratch.hits);
         drop_shadowed_generics(self.rules, &mut scratch.hits);
         self.cap(scratch);
@@ -276,7 +290,13 @@ impl<'r> Detector<'r> {
         }
     }
 
-    fn match_window(&self, path: &str, data: &[u8], w: Window, hits: &mut Vec<Hit>) {
+    /// The hits of one rule in one window. A file of a million identical assignments
+    /// (`password = "hunter2x"` on every line) would run the capture engine and the gates a
+    /// million times: a match the gates rejected is remembered (by rule and matched bytes, in
+    /// this buffer) and the next identical match costs one lookup. Only rejections are
+    /// remembered, and only where the verdict depends on the match alone (not for the URL
+    /// password check, which reads what follows).
+    fn match_window(&self, path: &str, data: &[u8], w: Window, scratch: &mut Scratch) {
         let rule = self.rules.rule(w.rule);
         let Some(regex) = rule.regex() else { return };
         let hay = &data[w.start..w.end];
@@ -284,19 +304,39 @@ impl<'r> Detector<'r> {
         if !regex.is_match(hay) {
             return;
         }
-        for caps in regex.captures_iter(hay) {
+        let cacheable = rule.validator != Some(Validator::UrlPassword);
+        for m in regex.find_iter(hay) {
+            let remember = cacheable && m.len() <= REMEMBER_UP_TO;
+            if remember {
+                scratch.key.clear();
+                scratch.key.extend_from_slice(&w.rule.to_le_bytes());
+                scratch.key.extend_from_slice(m.as_bytes());
+                if scratch.rejected.contains(scratch.key.as_slice()) {
+                    continue;
+                }
+            }
+            scratch.gated += 1;
+            let Some(caps) = regex.captures_at(hay, m.start()) else {
+                continue;
+            };
             let Some(secret) = caps.name("secret") else {
                 continue;
             };
             let ctx = MatchContext::of(&caps, hay, secret.end());
             if !passes_gates(rule, path, &ctx, secret.as_bytes()) {
+                if remember && caps.get(0).is_some_and(|c| c.range() == m.range()) {
+                    if scratch.rejected.len() >= REMEMBER_AT_MOST {
+                        scratch.rejected.clear();
+                    }
+                    scratch.rejected.insert(scratch.key.clone());
+                }
                 continue;
             }
             let start = w.start + secret.start();
             if allow::is_allowed(data, start) {
                 continue;
             }
-            hits.push(Hit {
+            scratch.hits.push(Hit {
                 rule: w.rule,
                 start,
                 end: w.start + secret.end(),
@@ -485,6 +525,33 @@ mod tests {
             .windows
             .iter()
             .all(|w| w.end - w.start <= MAX_MERGED));
+    }
+
+    // regression: a file of `password = "hunter2x"` lines scanned 32 times slower than a
+    // normal file: every line ran the capture engine and the gates.
+    #[test]
+    fn identical_rejected_matches_are_gated_once() {
+        let rules = RuleSet::new(builtin_rules().unwrap()).unwrap();
+        let detector = Detector::new(&rules, true);
+        let mut scratch = Scratch::default();
+        let same = "password = \"hunter2x\"\n".repeat(20_000);
+        let found = detector.scan("a.py", same.as_bytes(), &mut scratch);
+        assert!(found.is_empty());
+        assert!(
+            scratch.gated < 50,
+            "{} gate runs for one repeated value",
+            scratch.gated
+        );
+        // Distinct values are each judged (and the same findings come out either way).
+        let distinct: String = (0..2000)
+            .map(|i| format!("password = \"Zq{i}x9Lw{}Rt\"\n", i * 7919))
+            .collect();
+        scratch.gated = 0;
+        let found = detector.scan("a.py", distinct.as_bytes(), &mut scratch);
+        assert!(scratch.gated >= 2000, "{}", scratch.gated);
+        let unprefiltered =
+            Detector::new(&rules, false).scan("a.py", distinct.as_bytes(), &mut Scratch::default());
+        assert_eq!(found.len(), unprefiltered.len());
     }
 
     #[test]
