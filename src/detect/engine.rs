@@ -47,8 +47,8 @@ pub struct Scratch {
     known_hits: Vec<known::Hit>,
     /// Per rule id, the findings of the last buffer past `CAP_PER_FILE_RULE`.
     capped: Vec<(String, u64)>,
-    /// Per rule, 1 + the index in `windows` of its last window (0: none yet).
-    last_window: Vec<u32>,
+    /// Per rule, 1 + the indexes in `windows` of its latest windows (0: none).
+    last_window: Vec<[u32; RECENT]>,
     /// The window count at which the list is next merged (`COMPACT_FROM` at least).
     compact_at: usize,
     /// (rule, matched bytes) of the matches the gates rejected in the current buffer.
@@ -61,8 +61,12 @@ pub struct Scratch {
 
 /// Matches up to this long are remembered when the gates reject them, at most this many per
 /// buffer (then the memory starts over).
-const REMEMBER_UP_TO: usize = 256;
+const REMEMBER_UP_TO: usize = 1024;
 const REMEMBER_AT_MOST: usize = 4096;
+
+/// How many of a rule's latest windows a new keyword window may merge into (the keyword walk
+/// runs in interleaved lanes, each with its own latest window).
+const RECENT: usize = 4;
 
 /// Window lists shorter than this are never compacted while the keyword walk runs.
 const COMPACT_FROM: usize = 4096;
@@ -184,7 +188,9 @@ impl<'r> Detector<'r> {
         scratch.applies.clear();
         scratch.applies.resize(self.rules.rules().len(), 0);
         scratch.last_window.clear();
-        scratch.last_window.resize(self.rules.rules().len(), 0);
+        scratch
+            .last_window
+            .resize(self.rules.rules().len(), [0; RECENT]);
         scratch.compact_at = COMPACT_FROM;
         if self.prefilter {
             self.keyword_windows(path, data, scratch);
@@ -250,28 +256,50 @@ impl<'r> Detector<'r> {
                 *state = if self.wanted(r, path) { 1 } else { 2 };
             }
             if *state == 1 {
+                // A keyword inside one of the rule's recent windows, with room after it, adds
+                // nothing: the window around it is already (nearly) covered.
+                let recent = scratch.last_window[r as usize];
+                let after = if rule.multiline { MULTILINE_AFTER } else { AFTER };
+                let inside = recent.iter().any(|&i| {
+                    i.checked_sub(1).is_some_and(|i| {
+                        let w = scratch.windows[i as usize];
+                        start >= w.start + BEFORE && end + after <= w.end
+                    })
+                });
+                if inside {
+                    continue;
+                }
                 let (ws, we) = window_around(data, start, end, rule.multiline);
-                let last = &mut scratch.last_window[r as usize];
-                if let Some(w) = last
-                    .checked_sub(1)
-                    .map(|i| &mut scratch.windows[i as usize])
-                {
-                    if ws <= w.end + 1 && ws >= w.start && we.max(w.end) - w.start <= MAX_MERGED {
+                let merged = recent.iter().any(|&i| {
+                    let Some(w) = i.checked_sub(1).map(|i| &mut scratch.windows[i as usize]) else {
+                        return false;
+                    };
+                    let fits =
+                        ws <= w.end + 1 && ws >= w.start && we.max(w.end) - w.start <= MAX_MERGED;
+                    if fits {
                         w.end = w.end.max(we);
-                        continue;
                     }
+                    fits
+                });
+                if merged {
+                    continue;
                 }
                 scratch.windows.push(Window {
                     rule: r,
                     start: ws,
                     end: we,
                 });
-                *last = scratch.windows.len() as u32;
+                let ring = &mut scratch.last_window[r as usize];
+                ring.rotate_right(1);
+                ring[0] = scratch.windows.len() as u32;
                 // The walk's lanes interleave keyword occurrences, so merging into the last
                 // window is not enough: the list is compacted as it grows.
                 if scratch.windows.len() >= scratch.compact_at.max(COMPACT_FROM) {
                     merge_windows(&mut scratch.windows);
-                    scratch.last_window.iter_mut().for_each(|l| *l = 0);
+                    scratch
+                        .last_window
+                        .iter_mut()
+                        .for_each(|l| *l = [0; RECENT]);
                     scratch.compact_at = 2 * scratch.windows.len();
                 }
             }
@@ -503,7 +531,7 @@ mod tests {
         let data = "password=".repeat(1 << 17).into_bytes(); // 1.1 MB, one line
         let mut scratch = Scratch::default();
         scratch.applies.resize(rules.rules().len(), 0);
-        scratch.last_window.resize(rules.rules().len(), 0);
+        scratch.last_window.resize(rules.rules().len(), [0; RECENT]);
         detector.keyword_windows("a.py", &data, &mut scratch);
         // While the walk runs the list stays near the compaction threshold...
         assert!(
