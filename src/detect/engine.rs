@@ -13,8 +13,8 @@ const BEFORE: usize = 512;
 const AFTER: usize = 1024;
 /// How far a window reaches after the keyword for rules that span lines (key blocks).
 const MULTILINE_AFTER: usize = 16 * 1024;
-/// Keyword windows of one rule that touch are merged (one regex run instead of one per line)
-/// up to this length; past it a new window starts, so a 200 MB line of keywords costs a few
+/// Keyword windows of one rule that overlap are merged (windows of separate lines are not: a
+/// match must not start on one line and swallow the value on the next) up to this length; past it a new window starts, so a 200 MB line of keywords costs a few
 /// thousand bounded runs and a few thousand windows, not one window per keyword.
 const MAX_MERGED: usize = 64 * 1024;
 /// Findings of one rule in one file beyond this many are counted, not listed: a generated
@@ -259,7 +259,11 @@ impl<'r> Detector<'r> {
                 // A keyword inside one of the rule's recent windows, with room after it, adds
                 // nothing: the window around it is already (nearly) covered.
                 let recent = scratch.last_window[r as usize];
-                let after = if rule.multiline { MULTILINE_AFTER } else { AFTER };
+                let after = if rule.multiline {
+                    MULTILINE_AFTER
+                } else {
+                    AFTER
+                };
                 let inside = recent.iter().any(|&i| {
                     i.checked_sub(1).is_some_and(|i| {
                         let w = scratch.windows[i as usize];
@@ -275,7 +279,7 @@ impl<'r> Detector<'r> {
                         return false;
                     };
                     let fits =
-                        ws <= w.end + 1 && ws >= w.start && we.max(w.end) - w.start <= MAX_MERGED;
+                        ws <= w.end && ws >= w.start && we.max(w.end) - w.start <= MAX_MERGED;
                     if fits {
                         w.end = w.end.max(we);
                     }
@@ -457,24 +461,28 @@ fn window_around(data: &[u8], start: usize, end: usize, multiline: bool) -> (usi
     (ws, we)
 }
 
-/// Sorts windows by (rule, start) and merges overlapping or touching windows of one rule, up
+/// Sorts windows by (rule, start) and merges overlapping windows of one rule, up
 /// to `MAX_MERGED` bytes (a window that is already longer, a whole buffer, stays as it is).
 fn merge_windows(windows: &mut Vec<Window>) {
     windows.sort_unstable_by_key(|w| (w.rule, w.start));
-    let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
-    for w in windows.drain(..) {
-        match merged.last_mut() {
-            Some(last)
-                if last.rule == w.rule
-                    && w.start <= last.end + 1
-                    && (w.end <= last.end || w.end - last.start <= MAX_MERGED) =>
+    // In place: a file of a million keyword lines has a million windows.
+    let mut kept = 0;
+    for i in 0..windows.len() {
+        let w = windows[i];
+        if kept > 0 {
+            let last = &mut windows[kept - 1];
+            if last.rule == w.rule
+                && w.start <= last.end
+                && (w.end <= last.end || w.end - last.start <= MAX_MERGED)
             {
-                last.end = last.end.max(w.end)
+                last.end = last.end.max(w.end);
+                continue;
             }
-            _ => merged.push(w),
         }
+        windows[kept] = w;
+        kept += 1;
     }
-    *windows = merged;
+    windows.truncate(kept);
 }
 
 /// Overlapping windows of one rule (a merge stopped at `MAX_MERGED`) can find one value twice,
@@ -580,6 +588,22 @@ mod tests {
         let unprefiltered =
             Detector::new(&rules, false).scan("a.py", distinct.as_bytes(), &mut Scratch::default());
         assert_eq!(found.len(), unprefiltered.len());
+    }
+
+    // regression (found on pallets/flask's history while bounding windows): windows of two
+    // neighbouring lines merged, a match started on the comment line and swallowed the
+    // assignment on the next, and its value was lost.
+    #[test]
+    fn a_comment_line_with_a_keyword_does_not_hide_the_next_lines_value() {
+        let rules = RuleSet::new(builtin_rules().unwrap()).unwrap();
+        let text = "    # set the secret key.  keep this really secret:\n    app.secret_key = 'Q7xk2/9Lm4 P~TR!zd]W/,?K'\n\n";
+        let found =
+            Detector::new(&rules, true).scan("a.py", text.as_bytes(), &mut Scratch::default());
+        let found: Vec<(String, u32)> = found.iter().map(|f| (f.rule.clone(), f.line)).collect();
+        assert!(
+            found.contains(&("generic-api-key".to_string(), 2)),
+            "{found:?}"
+        );
     }
 
     #[test]
