@@ -134,9 +134,14 @@ pub struct CommonArgs {
     /// Worker threads [default: the number of CPUs]
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Skip (and report) files larger than this
+    /// Do not scan files larger than this; each is reported and makes the exit code 2
+    /// unless --skip-large-files
     #[arg(long, value_name = "BYTES", default_value_t = 10_000_000)]
     pub max_file_size: u64,
+    /// Accept skipping files over --max-file-size: still listed in the report (stats.skipped),
+    /// but they do not make the exit code 2
+    #[arg(long)]
+    pub skip_large_files: bool,
     /// Extra rule files (the patterns/*.yaml schema); repeatable
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
@@ -148,6 +153,10 @@ pub struct CommonArgs {
     /// Report only the --known-secrets findings (is any value we run with in the repository?)
     #[arg(long, requires = "known_secrets")]
     pub known_secrets_only: bool,
+    /// List at most N findings per file and rule; the rest are counted ("and N more",
+    /// stats.capped). 0 lists them all
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_findings_per_rule: usize,
     /// Run every rule over every byte (testing aid: must give the same findings)
     #[arg(long, hide = true)]
     pub no_prefilter: bool,

@@ -211,7 +211,7 @@ fn an_unreadable_blob_is_reported_and_the_scan_goes_on() {
             .env(keyward::source::gitblob::READER_ENV, reader)
             .assert()
             .code(2)
-            .stderr(contains("broken.py: "));
+            .stderr(contains("broken.py (blob "));
         let report = json(&out.get_output().stdout);
         assert_eq!(findings(&report).len(), 1, "{reader}");
         assert_eq!(report["stats"]["errors"], 1, "{reader}");

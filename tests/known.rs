@@ -331,6 +331,7 @@ fn the_keyword_walk_finds_what_a_walk_of_its_own_finds() {
     let run = |extra: &[&str]| {
         let mut cmd = p.keyward();
         cmd.args(["scan", ".", "--format", "json", "--known-secrets-only"])
+            .args(["--max-findings-per-rule", "0"])
             .args(extra)
             .arg("--known-secrets")
             .arg(&env);

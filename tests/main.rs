@@ -8,6 +8,8 @@
 mod action;
 mod baseline;
 mod baseline_hash;
+mod fuzz;
+mod gate;
 mod gitrepo;
 mod harness;
 mod history;
@@ -18,6 +20,7 @@ mod known;
 mod layering;
 mod precommit;
 mod project_config;
+mod props;
 mod range;
 mod recall;
 mod report_merge;

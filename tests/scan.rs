@@ -146,7 +146,7 @@ fn large_files_are_reported_not_silently_skipped() {
     p.keyward()
         .args(["scan", "--max-file-size", "1000"])
         .assert()
-        .success()
+        .code(2)
         .stderr(contains("big.py: skipped"));
 }
 

@@ -37,6 +37,8 @@ pub struct Config {
     pub threads: usize,
     pub max_file_size: u64,
     pub prefilter: bool,
+    /// Findings listed per file and rule (`--max-findings-per-rule`; `usize::MAX` for all).
+    pub findings_cap: usize,
     /// `.keyward.yaml` (or `--config FILE`) and where the scan sits in its repository.
     pub project: Project,
     /// The files the known secrets came from (`--known-secrets`, else the project's).
@@ -57,6 +59,7 @@ impl Config {
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         messages::set_quiet(args.quiet);
+        messages::set_skip_large_files(args.skip_large_files);
         let project = project::load(args.config.as_deref(), scanned)?;
         let rules = build_rule_set(&args.rules, &project)?;
         let known_files = known_secret_files(&args.known_secrets, &project);
@@ -79,6 +82,10 @@ impl Config {
             threads,
             max_file_size: args.max_file_size,
             prefilter: !args.no_prefilter,
+            findings_cap: match args.max_findings_per_rule {
+                0 => usize::MAX,
+                n => n,
+            },
             project,
             known_files,
             known,

@@ -15,6 +15,14 @@ const BEFORE: usize = 512;
 const AFTER: usize = 1024;
 /// How far a window reaches after the keyword for rules that span lines (key blocks).
 const MULTILINE_AFTER: usize = 16 * 1024;
+/// Keyword windows of one rule that overlap are merged (windows of separate lines are not: a
+/// match must not start on one line and swallow the value on the next) up to this length; past it a new window starts, so a 200 MB line of keywords costs a few
+/// thousand bounded runs and a few thousand windows, not one window per keyword.
+const MAX_MERGED: usize = 64 * 1024;
+/// Findings of one rule in one file beyond this many are counted, not listed: a generated
+/// file with a million key-shaped values must not take the machine's memory. The report says
+/// "and N more" and `stats.capped` counts them.
+pub const CAP_PER_FILE_RULE: usize = 100;
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
@@ -39,6 +47,37 @@ pub struct Scratch {
     applies: Vec<u8>,
     /// `--known-secrets` values confirmed during the keyword walk.
     known_hits: Vec<known::Hit>,
+    /// Per rule id, the findings of the last buffer past `CAP_PER_FILE_RULE`.
+    capped: Vec<(String, u64)>,
+    /// Per rule, 1 + the indexes in `windows` of its latest windows (0: none).
+    last_window: Vec<[u32; RECENT]>,
+    /// The window count at which the list is next merged (`COMPACT_FROM` at least).
+    compact_at: usize,
+    /// (rule, matched bytes) of the matches the gates rejected in the current buffer.
+    rejected: std::collections::HashSet<Vec<u8>>,
+    /// The lookup key being built.
+    key: Vec<u8>,
+    /// How many matches went through captures and the gates (for tests of the cost bound).
+    gated: u64,
+}
+
+/// Matches up to this long are remembered when the gates reject them, at most this many per
+/// buffer (then the memory starts over).
+const REMEMBER_UP_TO: usize = 1024;
+const REMEMBER_AT_MOST: usize = 4096;
+
+/// How many of a rule's latest windows a new keyword window may merge into (the keyword walk
+/// runs in interleaved lanes, each with its own latest window).
+const RECENT: usize = 4;
+
+/// Window lists shorter than this are never compacted while the keyword walk runs.
+const COMPACT_FROM: usize = 4096;
+
+impl Scratch {
+    /// (rule id, how many findings past the cap) for the buffer scanned last, emptied.
+    pub fn take_capped(&mut self) -> Vec<(String, u64)> {
+        std::mem::take(&mut self.capped)
+    }
 }
 
 pub struct Detector<'r> {
@@ -46,6 +85,7 @@ pub struct Detector<'r> {
     prefilter: bool,
     secrets_only: bool,
     known: Option<&'r KnownSecrets>,
+    cap: usize,
 }
 
 impl<'r> Detector<'r> {
@@ -55,7 +95,14 @@ impl<'r> Detector<'r> {
             prefilter,
             secrets_only: false,
             known: None,
+            cap: CAP_PER_FILE_RULE,
         }
+    }
+
+    /// Lists at most `cap` findings per rule in one buffer (default `CAP_PER_FILE_RULE`).
+    pub fn with_cap(mut self, cap: usize) -> Self {
+        self.cap = cap.max(1);
+        self
     }
 
     /// Also looks for the `--known-secrets` values in every buffer.
@@ -81,6 +128,20 @@ impl<'r> Detector<'r> {
         self.rules
     }
 
+    /// Whether the content of a file at `a` gives the same rule findings at `b`: the same
+    /// notebook handling, the same path class for the generic checks, and the same path-scoped
+    /// rules. History uses it to scan a blob once and move its findings to its other paths.
+    pub fn judges_alike(&self, a: &str, b: &str) -> bool {
+        notebook::is_notebook(a) == notebook::is_notebook(b)
+            && generic::path_class(a) == generic::path_class(b)
+            && self
+                .rules
+                .rules()
+                .iter()
+                .filter(|r| r.is_path_scoped())
+                .all(|r| r.applies_to(a) == r.applies_to(b))
+    }
+
     /// All findings of the rule set in `data`, a file at `path` (relative, `/`-separated).
     pub fn scan(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
         if notebook::is_notebook(path) {
@@ -102,14 +163,24 @@ impl<'r> Detector<'r> {
 
     fn scan_view(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
         scratch.known_hits.clear();
+        scratch.capped.clear();
         let mut findings = self.rule_findings(path, data, scratch);
+        let mut known_found = Vec::new();
         match self.known {
             Some(known) if self.prefilter => {
-                known.findings(path, data, &mut scratch.known_hits, &mut findings)
+                known.findings(path, data, &mut scratch.known_hits, &mut known_found)
             }
-            Some(known) => known.find(path, data, &mut findings),
+            Some(known) => known.find(path, data, &mut known_found),
             None => {}
         }
+        if known_found.len() > self.cap {
+            known_found.sort_by_key(|f| (f.line, f.column));
+            let rule = known_found[0].rule.clone();
+            let more = (known_found.len() - self.cap) as u64;
+            known_found.truncate(self.cap);
+            scratch.capped.push((rule, more));
+        }
+        findings.extend(known_found);
         findings
     }
 
@@ -118,6 +189,11 @@ impl<'r> Detector<'r> {
         scratch.hits.clear();
         scratch.applies.clear();
         scratch.applies.resize(self.rules.rules().len(), 0);
+        scratch.last_window.clear();
+        scratch
+            .last_window
+            .resize(self.rules.rules().len(), [0; RECENT]);
+        scratch.compact_at = COMPACT_FROM;
         if self.prefilter {
             self.keyword_windows(path, data, scratch);
         } else {
@@ -127,10 +203,15 @@ impl<'r> Detector<'r> {
             return Vec::new();
         }
         merge_windows(&mut scratch.windows);
-        for w in &scratch.windows {
-            self.match_window(path, data, *w, &mut scratch.hits);
+        scratch.rejected.clear();
+        let windows = std::mem::take(&mut scratch.windows);
+        for w in &windows {
+            self.match_window(path, data, *w, scratch);
         }
+        scratch.windows = windows;
+        drop_overlapping_hits(&mut scratch.hits);
         drop_shadowed_generics(self.rules, &mut scratch.hits);
+        self.cap(scratch);
         self.to_findings(path, data, &scratch.hits)
     }
 
@@ -177,12 +258,56 @@ impl<'r> Detector<'r> {
                 *state = if self.wanted(r, path) { 1 } else { 2 };
             }
             if *state == 1 {
+                // A keyword inside one of the rule's recent windows, with room after it, adds
+                // nothing: the window around it is already (nearly) covered.
+                let recent = scratch.last_window[r as usize];
+                let after = if rule.multiline {
+                    MULTILINE_AFTER
+                } else {
+                    AFTER
+                };
+                let inside = recent.iter().any(|&i| {
+                    i.checked_sub(1).is_some_and(|i| {
+                        let w = scratch.windows[i as usize];
+                        start >= w.start + BEFORE && end + after <= w.end
+                    })
+                });
+                if inside {
+                    continue;
+                }
                 let (ws, we) = window_around(data, start, end, rule.multiline);
+                let merged = recent.iter().any(|&i| {
+                    let Some(w) = i.checked_sub(1).map(|i| &mut scratch.windows[i as usize]) else {
+                        return false;
+                    };
+                    let fits =
+                        ws <= w.end && ws >= w.start && we.max(w.end) - w.start <= MAX_MERGED;
+                    if fits {
+                        w.end = w.end.max(we);
+                    }
+                    fits
+                });
+                if merged {
+                    continue;
+                }
                 scratch.windows.push(Window {
                     rule: r,
                     start: ws,
                     end: we,
                 });
+                let ring = &mut scratch.last_window[r as usize];
+                ring.rotate_right(1);
+                ring[0] = scratch.windows.len() as u32;
+                // The walk's lanes interleave keyword occurrences, so merging into the last
+                // window is not enough: the list is compacted as it grows.
+                if scratch.windows.len() >= scratch.compact_at.max(COMPACT_FROM) {
+                    merge_windows(&mut scratch.windows);
+                    scratch
+                        .last_window
+                        .iter_mut()
+                        .for_each(|l| *l = [0; RECENT]);
+                    scratch.compact_at = 2 * scratch.windows.len();
+                }
             }
         }
     }
@@ -199,7 +324,13 @@ impl<'r> Detector<'r> {
         }
     }
 
-    fn match_window(&self, path: &str, data: &[u8], w: Window, hits: &mut Vec<Hit>) {
+    /// The hits of one rule in one window. A file of a million identical assignments
+    /// (`password = "hunter2x"` on every line) would run the capture engine and the gates a
+    /// million times: a match the gates rejected is remembered (by rule and matched bytes, in
+    /// this buffer) and the next identical match costs one lookup. Only rejections are
+    /// remembered, and only where the verdict depends on the match alone (not for the URL
+    /// password check, which reads what follows).
+    fn match_window(&self, path: &str, data: &[u8], w: Window, scratch: &mut Scratch) {
         let rule = self.rules.rule(w.rule);
         let Some(regex) = rule.regex() else { return };
         let hay = &data[w.start..w.end];
@@ -207,23 +338,62 @@ impl<'r> Detector<'r> {
         if !regex.is_match(hay) {
             return;
         }
-        for caps in regex.captures_iter(hay) {
+        let cacheable = rule.validator != Some(Validator::UrlPassword);
+        for m in regex.find_iter(hay) {
+            let remember = cacheable && m.len() <= REMEMBER_UP_TO;
+            if remember {
+                scratch.key.clear();
+                scratch.key.extend_from_slice(&w.rule.to_le_bytes());
+                scratch.key.extend_from_slice(m.as_bytes());
+                if scratch.rejected.contains(scratch.key.as_slice()) {
+                    continue;
+                }
+            }
+            scratch.gated += 1;
+            let Some(caps) = regex.captures_at(hay, m.start()) else {
+                continue;
+            };
             let Some(secret) = caps.name("secret") else {
                 continue;
             };
             let ctx = MatchContext::of(&caps, hay, secret.end());
             if !passes_gates(rule, path, &ctx, secret.as_bytes()) {
+                if remember && caps.get(0).is_some_and(|c| c.range() == m.range()) {
+                    if scratch.rejected.len() >= REMEMBER_AT_MOST {
+                        scratch.rejected.clear();
+                    }
+                    scratch.rejected.insert(scratch.key.clone());
+                }
                 continue;
             }
             let start = w.start + secret.start();
             if allow::is_allowed(data, start) {
                 continue;
             }
-            hits.push(Hit {
+            scratch.hits.push(Hit {
                 rule: w.rule,
                 start,
                 end: w.start + secret.end(),
             });
+        }
+    }
+
+    /// Keeps the first `cap` hits of each rule; counts the rest.
+    fn cap(&self, scratch: &mut Scratch) {
+        if scratch.hits.len() <= self.cap {
+            return;
+        }
+        let cap = self.cap as u64;
+        let mut per_rule = vec![0u64; self.rules.rules().len()];
+        scratch.hits.retain(|h| {
+            per_rule[h.rule as usize] += 1;
+            per_rule[h.rule as usize] <= cap
+        });
+        for (r, &n) in per_rule.iter().enumerate() {
+            if n > cap {
+                let id = self.rules.rule(r as u32).id.clone();
+                scratch.capped.push((id, n - cap));
+            }
         }
     }
 
@@ -295,19 +465,42 @@ fn window_around(data: &[u8], start: usize, end: usize, multiline: bool) -> (usi
     (ws, we)
 }
 
-/// Sorts windows by (rule, start) and merges overlapping or touching windows of one rule.
+/// Sorts windows by (rule, start) and merges overlapping windows of one rule, up
+/// to `MAX_MERGED` bytes (a window that is already longer, a whole buffer, stays as it is).
 fn merge_windows(windows: &mut Vec<Window>) {
     windows.sort_unstable_by_key(|w| (w.rule, w.start));
-    let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
-    for w in windows.drain(..) {
-        match merged.last_mut() {
-            Some(last) if last.rule == w.rule && w.start <= last.end => {
-                last.end = last.end.max(w.end)
+    // In place: a file of a million keyword lines has a million windows.
+    let mut kept = 0;
+    for i in 0..windows.len() {
+        let w = windows[i];
+        if kept > 0 {
+            let last = &mut windows[kept - 1];
+            if last.rule == w.rule
+                && w.start <= last.end
+                && (w.end <= last.end || w.end - last.start <= MAX_MERGED)
+            {
+                last.end = last.end.max(w.end);
+                continue;
             }
-            _ => merged.push(w),
         }
+        windows[kept] = w;
+        kept += 1;
     }
-    *windows = merged;
+    windows.truncate(kept);
+}
+
+/// Overlapping windows of one rule (a merge stopped at `MAX_MERGED`) can find one value twice,
+/// or a tail of it: per rule, a hit that starts inside the previous one is dropped.
+fn drop_overlapping_hits(hits: &mut Vec<Hit>) {
+    hits.sort_unstable_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end)));
+    let mut last: Option<(u32, usize)> = None;
+    hits.retain(|h| {
+        let keep = !matches!(last, Some((rule, end)) if rule == h.rule && h.start < end);
+        if keep {
+            last = Some((h.rule, h.end));
+        }
+        keep
+    });
 }
 
 /// A generic finding gives way to a provider rule that matched an overlapping value.
@@ -396,5 +589,95 @@ mod tests {
             rules_found("notes.txt", &pem),
             vec![("private-key".to_string(), 1)]
         );
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+    use crate::rules::{builtin_rules, RuleSet};
+
+    // regression: a 200 MB line of `password=` made one window per keyword (1.25 GB) and one
+    // huge merged window.
+    #[test]
+    fn windows_on_a_line_of_keywords_stay_few_and_bounded() {
+        let rules = RuleSet::new(builtin_rules().unwrap()).unwrap();
+        let detector = Detector::new(&rules, true);
+        let data = "password=".repeat(1 << 17).into_bytes(); // 1.1 MB, one line
+        let mut scratch = Scratch::default();
+        scratch.applies.resize(rules.rules().len(), 0);
+        scratch.last_window.resize(rules.rules().len(), [0; RECENT]);
+        detector.keyword_windows("a.py", &data, &mut scratch);
+        // While the walk runs the list stays near the compaction threshold...
+        assert!(
+            scratch.windows.len() <= 2 * COMPACT_FROM,
+            "{}",
+            scratch.windows.len()
+        );
+        merge_windows(&mut scratch.windows);
+        let rules_hit: std::collections::BTreeSet<u32> =
+            scratch.windows.iter().map(|w| w.rule).collect();
+        let per_rule = data.len() / (MAX_MERGED / 2) + 2;
+        assert!(
+            scratch.windows.len() <= rules_hit.len() * per_rule,
+            "{} windows for {} rules",
+            scratch.windows.len(),
+            rules_hit.len()
+        );
+        assert!(scratch
+            .windows
+            .iter()
+            .all(|w| w.end - w.start <= MAX_MERGED));
+    }
+
+    // regression: a file of `password = "hunter2x"` lines scanned 32 times slower than a
+    // normal file: every line ran the capture engine and the gates.
+    #[test]
+    fn identical_rejected_matches_are_gated_once() {
+        let rules = RuleSet::new(builtin_rules().unwrap()).unwrap();
+        let detector = Detector::new(&rules, true);
+        let mut scratch = Scratch::default();
+        let same = "password = \"hunter2x\"\n".repeat(20_000);
+        let found = detector.scan("a.py", same.as_bytes(), &mut scratch);
+        assert!(found.is_empty());
+        assert!(
+            scratch.gated < 50,
+            "{} gate runs for one repeated value",
+            scratch.gated
+        );
+        // Distinct values are each judged (and the same findings come out either way).
+        let distinct: String = (0..2000)
+            .map(|i| format!("password = \"Zq{i}x9Lw{}Rt\"\n", i * 7919))
+            .collect();
+        scratch.gated = 0;
+        let found = detector.scan("a.py", distinct.as_bytes(), &mut scratch);
+        assert!(scratch.gated >= 2000, "{}", scratch.gated);
+        let unprefiltered =
+            Detector::new(&rules, false).scan("a.py", distinct.as_bytes(), &mut Scratch::default());
+        assert_eq!(found.len(), unprefiltered.len());
+    }
+
+    // regression (found on pallets/flask's history while bounding windows): windows of two
+    // neighbouring lines merged, a match started on the comment line and swallowed the
+    // assignment on the next, and its value was lost.
+    #[test]
+    fn a_comment_line_with_a_keyword_does_not_hide_the_next_lines_value() {
+        let rules = RuleSet::new(builtin_rules().unwrap()).unwrap();
+        // keyward:allow (test data)
+        let text = "    # set the secret key.  keep this really secret:\n    app.secret_key = 'Q7xk2/9Lm4 P~TR!zd]W/,?K'\n\n";
+        let found =
+            Detector::new(&rules, true).scan("a.py", text.as_bytes(), &mut Scratch::default());
+        let found: Vec<(String, u32)> = found.iter().map(|f| (f.rule.clone(), f.line)).collect();
+        assert!(
+            found.contains(&("generic-api-key".to_string(), 2)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_user_rule_too_large_once_compiled_is_refused() {
+        let err = crate::rules::validate_pattern(r"(?P<secret>(\w{100}){100})").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        assert!(crate::rules::validate_pattern(r"(?P<secret>\w{100})").is_ok());
     }
 }

@@ -223,6 +223,12 @@ fn is_local_or_doc_host(host: &str) -> bool {
         .any(|suffix| host.ends_with(suffix))
 }
 
+/// What `plausible` reads from a path: (lock file, code file). Two paths with the same
+/// class are judged alike.
+pub fn path_class(path: &str) -> (bool, bool) {
+    (is_lock_file(path), is_code_file(path))
+}
+
 /// Source files where a literal is always quoted.
 fn is_code_file(path: &str) -> bool {
     const EXTS: &[&str] = &[

@@ -15,8 +15,9 @@ pub(crate) mod keywords;
 pub(crate) mod knownsecrets;
 pub(crate) mod lineindex;
 mod made;
-pub(crate) mod notebook;
+pub mod notebook;
 pub(crate) mod placeholder;
 pub mod rulecheck;
 
 pub use engine::{Detector, Scratch};
+pub use hygiene::Scope;

@@ -4,12 +4,13 @@
 
 use crate::detect::engine::{passes_gates, MatchContext};
 use crate::rules::schema::normalize_keyword;
-use crate::rules::{validate_pattern, Rule};
+use crate::rules::{validate_pattern_within, Rule, BUILTIN_REGEX_SIZE};
 
 /// Problems with one rule; empty when it is sound.
 pub fn check_rule(rule: &Rule) -> Vec<String> {
     let mut problems = Vec::new();
-    if let Err(e) = validate_pattern(&rule.pattern) {
+    // User rules met the smaller bound when they were loaded.
+    if let Err(e) = validate_pattern_within(&rule.pattern, BUILTIN_REGEX_SIZE) {
         problems.push(e);
         return problems;
     }

@@ -191,9 +191,12 @@ impl Index {
     /// its entries are not sorted by path and stage.
     pub fn parse(data: &[u8]) -> Option<Index> {
         let mut reader = Entries::new(data)?;
+        // The header's count is only trusted as far as the bytes go: every entry takes at
+        // least `FIXED` bytes (a damaged count must not reserve gigabytes).
+        let entries = (reader.left() as usize).min(data.len() / FIXED);
         let mut index = Index {
-            entries: Vec::with_capacity(reader.left() as usize),
-            paths: Vec::with_capacity(reader.left() as usize * 32),
+            entries: Vec::with_capacity(entries),
+            paths: Vec::with_capacity(entries * 32),
             cache_tree: CacheTree::default(),
         };
         let mut previous: Option<(u32, u32, u8)> = None;

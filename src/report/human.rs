@@ -94,6 +94,38 @@ fn footer(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
         s.bytes,
         s.elapsed_ms
     )?;
+    for (path, rule, more) in &summary.capped {
+        writeln!(
+            out,
+            "{}: {rule}: and {} more",
+            escape(path),
+            thousands(*more)
+        )?;
+    }
+    let errors = summary.problems.iter().filter(|p| p.error).count() as u64;
+    if s.errors > 0 {
+        writeln!(
+            out,
+            "{} input(s) could not be scanned (listed on stderr); the result is incomplete",
+            s.errors.max(errors)
+        )?;
+    }
+    for p in summary.problems.iter().filter(|p| !p.error) {
+        writeln!(out, "note: {}: {}", escape(&p.path), escape(&p.message))?;
+    }
     // `summary.notes` went to stderr when they were made (`messages::note`): not again here.
     Ok(())
+}
+
+/// `249990` → `249,990`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

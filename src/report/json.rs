@@ -1,7 +1,7 @@
 //! `--format json` (one document, the DESIGN contract) and `--format jsonl` (one finding per
 //! line).
 
-use super::{shown_secret, ReportOptions, Summary};
+use super::{shown_secret, Problem, ReportOptions, Summary};
 use crate::finding::Finding;
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -22,20 +22,40 @@ pub fn finding_value(f: &Finding, show_secrets: bool) -> Value {
     })
 }
 
+/// The document is written finding by finding (never built whole in memory), with the
+/// inputs the run could not see: `errors` (each counted in `stats.errors`), `skipped` (files
+/// over `--max-file-size`) and `capped` (findings past the cap per file and rule).
 pub fn render(out: &mut dyn Write, summary: &Summary, opts: &ReportOptions) -> io::Result<()> {
-    let findings: Vec<Value> = summary
-        .findings
+    let tool = json!({"name": "keyward", "version": env!("CARGO_PKG_VERSION")});
+    write!(out, "{{\n  \"tool\": {tool},\n  \"findings\": [")?;
+    for (i, f) in summary.findings.iter().enumerate() {
+        let sep = if i == 0 { "\n    " } else { ",\n    " };
+        write!(out, "{sep}")?;
+        serde_json::to_writer(&mut *out, &finding_value(f, opts.show_secrets))?;
+    }
+    let close = if summary.findings.is_empty() {
+        "]"
+    } else {
+        "\n  ]"
+    };
+    write!(out, "{close},\n  \"stats\": ")?;
+    serde_json::to_writer(&mut *out, &summary.stats)?;
+    let errors: Vec<&Problem> = summary.problems.iter().filter(|p| p.error).collect();
+    let skipped: Vec<&Problem> = summary.problems.iter().filter(|p| p.skipped).collect();
+    let capped: Vec<Value> = summary
+        .capped
         .iter()
-        .map(|f| finding_value(f, opts.show_secrets))
+        .map(|(path, rule, more)| json!({"path": path, "rule": rule, "more": more}))
         .collect();
-    let doc = json!({
-        "tool": {"name": "keyward", "version": env!("CARGO_PKG_VERSION")},
-        "findings": findings,
-        "stats": summary.stats,
-        "stale_baseline": summary.stale_baseline,
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    write!(out, ",\n  \"errors\": ")?;
+    serde_json::to_writer(&mut *out, &errors)?;
+    write!(out, ",\n  \"skipped\": ")?;
+    serde_json::to_writer(&mut *out, &skipped)?;
+    write!(out, ",\n  \"capped\": ")?;
+    serde_json::to_writer(&mut *out, &capped)?;
+    write!(out, ",\n  \"stale_baseline\": ")?;
+    serde_json::to_writer(&mut *out, &summary.stale_baseline)?;
+    writeln!(out, "\n}}")
 }
 
 pub fn render_lines(

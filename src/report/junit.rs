@@ -9,18 +9,34 @@ use std::io::{self, Write};
 
 pub fn render(out: &mut dyn Write, summary: &Summary, opts: &ReportOptions) -> io::Result<()> {
     let failures = summary.findings.len();
-    let tests = failures.max(1);
+    let errors = summary.problems.iter().filter(|p| p.error).count();
+    let skipped = summary.problems.len() - errors;
+    let tests = (failures + summary.problems.len()).max(1);
     let time = summary.stats.elapsed_ms as f64 / 1000.0;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="keyward" tests="{tests}" failures="{failures}" errors="0" time="{time:.3}">"#
+        r#"<testsuites name="keyward" tests="{tests}" failures="{failures}" errors="{errors}" time="{time:.3}">"#
     )?;
     writeln!(
         out,
-        r#"  <testsuite name="keyward" tests="{tests}" failures="{failures}" errors="0" skipped="0" time="{time:.3}">"#
+        r#"  <testsuite name="keyward" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}" time="{time:.3}">"#
     )?;
-    if summary.findings.is_empty() {
+    // What the run could not see: an error test case each (a skipped test case for a large
+    // file the user accepted to skip).
+    for p in &summary.problems {
+        let name = attr(&p.path);
+        let message = attr(&p.message);
+        let element = if p.error { "error" } else { "skipped" };
+        writeln!(
+            out,
+            r#"    <testcase classname="keyward.input" name="{name}"><{element} message="{message}"/></testcase>"#
+        )?;
+    }
+    if let Some(more) = capped_text(summary) {
+        writeln!(out, "    <system-out>{}</system-out>", text(&more))?;
+    }
+    if summary.findings.is_empty() && summary.problems.is_empty() {
         writeln!(
             out,
             r#"    <testcase classname="keyward" name="no secrets found" time="{time:.3}"/>"#
@@ -52,6 +68,19 @@ fn testcase(out: &mut dyn Write, f: &Finding, show_secrets: bool) -> io::Result<
         text(&details(f, &secret))
     )?;
     writeln!(out, "    </testcase>")
+}
+
+/// The "and N more" lines, when findings were capped.
+fn capped_text(summary: &Summary) -> Option<String> {
+    (!summary.capped.is_empty()).then(|| {
+        summary
+            .capped
+            .iter()
+            .map(|(path, rule, more)| {
+                format!("{path}: {rule}: and {more} more findings not listed\n")
+            })
+            .collect()
+    })
 }
 
 /// The failure body: what a person needs to act on the finding.

@@ -38,6 +38,24 @@ pub struct Stats {
     pub allowed: u64,
     /// Findings hidden by the baseline.
     pub baselined: u64,
+    /// Files (or blob versions) over `--max-file-size`, not scanned.
+    #[serde(default)]
+    pub skipped: u64,
+    /// Findings beyond the cap per file and rule (`CAP_PER_FILE_RULE`), counted, not listed.
+    #[serde(default)]
+    pub capped: u64,
+}
+
+/// An input the run could not see: an unreadable file, object, ref or tree (an error), or a
+/// file over `--max-file-size` (skipped; an error unless `--skip-large-files`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+    #[serde(skip)]
+    pub skipped: bool,
+    /// Whether it counts as an error (exit code 2).
+    pub error: bool,
 }
 
 /// Everything a reporter needs: findings in report order and the run's counters.
@@ -49,6 +67,10 @@ pub struct Summary {
     pub notes: Vec<String>,
     /// Baseline entries that matched no finding of this run.
     pub stale_baseline: Vec<crate::finding::BaselineEntry>,
+    /// What the run could not see (first 10,000), in the order met.
+    pub problems: Vec<Problem>,
+    /// "and N more" lines: (path, rule, how many findings past the cap).
+    pub capped: Vec<(String, String, u64)>,
 }
 
 pub struct ReportOptions {

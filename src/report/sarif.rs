@@ -19,28 +19,84 @@ pub fn render(
     rules: &RuleSet,
     opts: &ReportOptions,
 ) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(summary, rules, opts))?;
+    // The log is written result by result: a million findings never sit in memory as JSON
+    // values. The results array is a placeholder in the skeleton, replaced as it is written.
+    let mut skeleton = document_without_results(summary, rules);
+    skeleton["runs"][0]["results"] = json!(RESULTS_MARK);
+    let text = serde_json::to_string_pretty(&skeleton)?;
+    let quoted = format!("\"{RESULTS_MARK}\"");
+    let (head, tail) = text
+        .split_once(&quoted)
+        .expect("the mark is in the skeleton");
+    out.write_all(head.as_bytes())?;
+    write!(out, "[")?;
+    let index = rule_index(&summary.findings);
+    for (i, f) in summary.findings.iter().enumerate() {
+        write!(out, "{}", if i == 0 { "\n" } else { ",\n" })?;
+        let value = result(f, index[f.rule.as_str()].0, opts.show_secrets);
+        serde_json::to_writer(&mut *out, &value)?;
+    }
+    write!(out, "]")?;
+    out.write_all(tail.as_bytes())?;
     writeln!(out)
 }
 
-/// The whole SARIF log as a JSON value.
+const RESULTS_MARK: &str = "@@keyward-results@@";
+
+/// The whole SARIF log as one value, for callers that edit results before writing (`report
+/// merge`); a scan's report is streamed by `render` instead.
 pub fn document(summary: &Summary, rules: &RuleSet, opts: &ReportOptions) -> Value {
+    let mut doc = document_without_results(summary, rules);
     let index = rule_index(&summary.findings);
-    let descriptors: Vec<Value> = index.values().map(|&(_, f)| descriptor(f, rules)).collect();
     let results: Vec<Value> = summary
         .findings
         .iter()
         .map(|f| result(f, index[f.rule.as_str()].0, opts.show_secrets))
         .collect();
+    doc["runs"][0]["results"] = Value::Array(results);
+    doc
+}
+
+/// The SARIF log without its results (the rules, the invocation and its notifications).
+fn document_without_results(summary: &Summary, rules: &RuleSet) -> Value {
+    let index = rule_index(&summary.findings);
+    let descriptors: Vec<Value> = index.values().map(|&(_, f)| descriptor(f, rules)).collect();
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": driver(descriptors)},
             "columnKind": "unicodeCodePoints",
-            "results": results,
-            "invocations": [{"executionSuccessful": summary.stats.errors == 0}],
+            "results": [],
+            "invocations": [invocation(summary)],
         }],
+    })
+}
+
+/// Whether the run saw everything, and what it could not see: each unreadable input or
+/// skipped file, and each "and N more" past the cap, as a `toolExecutionNotification`.
+fn invocation(summary: &Summary) -> Value {
+    let mut notes: Vec<Value> = summary
+        .problems
+        .iter()
+        .map(|p| {
+            json!({
+                "level": if p.error { "error" } else { "warning" },
+                "message": {"text": format!("{}: {}", p.path, p.message)},
+                "descriptor": {"id": if p.skipped { "skipped-file" } else { "unreadable-input" }},
+            })
+        })
+        .collect();
+    notes.extend(summary.capped.iter().map(|(path, rule, more)| {
+        json!({
+            "level": "note",
+            "message": {"text": format!("{path}: {rule}: and {more} more findings not listed")},
+            "descriptor": {"id": "findings-capped"},
+        })
+    }));
+    json!({
+        "executionSuccessful": summary.stats.errors == 0,
+        "toolExecutionNotifications": notes,
     })
 }
 

@@ -5,18 +5,18 @@
 //! nor prints findings.
 
 use crate::config::Config;
-use crate::detect::hygiene::Scope;
+use crate::detect::hygiene::{self, Scope};
 use crate::detect::{Detector, Scratch};
 use crate::finding::{CommitInfo, Finding};
 use crate::messages;
 use crate::report::Summary;
 use crate::rules::RuleSet;
-use crate::sanitize::escape;
 use crate::scan::inherited;
 use crate::scan::tree as scan;
 use crate::source::git::{commit_info, open_repo, rfc3339};
 use crate::source::gitpack::Layout;
 use crate::source::history::{self, HistoryPlan, Selection};
+use crate::source::loose::Loose;
 use crate::source::staged::{self, Added, StagedFile};
 use crate::source::{gitblob, looks_binary, Content};
 use anyhow::{Context, Result};
@@ -49,6 +49,7 @@ pub fn history(
         .build()
         .context("failed to start worker threads")?;
     let detector = Detector::new(rules, cfg.prefilter)
+        .with_cap(cfg.findings_cap)
         .secrets_only()
         .with_known(cfg.known.as_deref());
     let dirs = (repo.path().to_path_buf(), repo.commondir().to_path_buf());
@@ -56,10 +57,12 @@ pub fn history(
     for note in run.notes() {
         add_note(&mut summary, note);
     }
-    let found = attribute(&repo, &plan, run.found.into_inner().unwrap());
+    let found = std::mem::take(&mut *run.found.lock().unwrap());
+    let found = attribute(&repo, &plan, found);
     summary.findings = inherited::drop_inherited(&repo, &plan, &detector, cfg, found);
     summary.stats.commits = plan.commits.len() as u64;
     summary.stats.blobs = run.blobs.into_inner();
+    run.counters.move_capped_to(&mut summary);
     summary.stats.bytes = run.bytes.into_inner();
     scan::finish(&mut summary, rules, started);
     Ok(summary)
@@ -73,9 +76,13 @@ fn walk(
     sel: &Selection,
     summary: &mut Summary,
 ) -> Result<HistoryPlan> {
+    for (pack, reason) in crate::source::gitpack::damaged_packs(repo.commondir()) {
+        messages::file_error(&pack.display().to_string(), reason);
+    }
     if repo.is_shallow() {
         add_note(summary, "history is cut: this is a shallow clone, so commits before its boundary were not scanned (`git fetch --unshallow` fetches them)".into());
     }
+    refuse_damaged_loose(repo)?;
     let commits = history::select_commits(repo, sel)
         .with_context(|| format!("failed to list the commits of {}", repo_path.display()))?;
     let bar = progress(cfg, commits.len() as u64, "commits");
@@ -86,6 +93,26 @@ fn walk(
         add_note(summary, format!("{count} submodule(s) not followed (e.g. {first}): scan their repositories on their own"));
     }
     Ok(plan)
+}
+
+/// A damaged loose commit, tree or tag would make libgit2 loop forever while walking: each is
+/// reported, naming it, and the walk is refused (exit 2) rather than left to hang.
+fn refuse_damaged_loose(repo: &Repository) -> Result<()> {
+    let loose = Loose::list(&repo.commondir().join("objects"));
+    let damaged = loose.damaged_non_blobs();
+    for (oid, reason) in &damaged {
+        let path = loose.path(*oid);
+        messages::file_error(&format!("object {oid} ({})", path.display()), reason);
+    }
+    if !damaged.is_empty() {
+        anyhow::bail!(
+            "failed to walk the history of {}: {} damaged loose object(s), listed above; \
+             restore them (or the repository) from a clone",
+            repo.path().display(),
+            damaged.len()
+        );
+    }
+    Ok(())
 }
 
 /// Each tree is read once, so libgit2's object cache would only hold on to memory; and its
@@ -120,17 +147,19 @@ fn progress(cfg: &Config, len: u64, what: &str) -> ProgressBar {
 /// What the workers gather while the blobs stream past.
 #[derive(Default)]
 struct Run {
+    /// (commit index, the findings of one blob at one of its paths).
     found: Mutex<Vec<(u32, Vec<Finding>)>>,
     blobs: AtomicU64,
     bytes: AtomicU64,
     lfs: Mutex<BTreeSet<u32>>,
-    too_large: Mutex<BTreeSet<u32>>,
+    too_large: Mutex<BTreeSet<(u32, u64)>>,
+    counters: scan::Counters,
 }
 
 impl Run {
-    fn keep(&self, blob: u32, findings: Vec<Finding>) {
+    fn keep(&self, commit: u32, findings: Vec<Finding>) {
         if !findings.is_empty() {
-            self.found.lock().unwrap().push((blob, findings));
+            self.found.lock().unwrap().push((commit, findings));
         }
     }
 
@@ -144,21 +173,55 @@ impl Run {
     }
 }
 
+/// Every (path, commit) at which one blob appears: the first, then its copies and renames.
+struct Places<'p> {
+    plan: &'p HistoryPlan,
+    /// `plan.copies` indexes sorted by blob.
+    copies: Vec<u32>,
+}
+
+impl<'p> Places<'p> {
+    fn new(plan: &'p HistoryPlan) -> Self {
+        let mut copies: Vec<u32> = (0..plan.copies.len() as u32).collect();
+        copies.sort_by_key(|&c| plan.copies[c as usize].blob);
+        Places { plan, copies }
+    }
+
+    fn of(&self, blob: u32) -> Vec<(&'p str, u32)> {
+        let plan = self.plan;
+        let first = plan.blobs[blob as usize];
+        let mut out = vec![(plan.paths[first.path as usize].as_str(), first.commit)];
+        let from = self
+            .copies
+            .partition_point(|&c| plan.copies[c as usize].blob < blob);
+        for &c in &self.copies[from..] {
+            let copy = plan.copies[c as usize];
+            if copy.blob != blob {
+                break;
+            }
+            out.push((plan.paths[copy.path as usize].as_str(), copy.commit));
+        }
+        out
+    }
+}
+
 /// Reads and scans every blob of `plan` on the current pool; `dirs` are the git and common
 /// directories.
 fn scan_plan(dirs: (&Path, &Path), plan: &HistoryPlan, detector: &Detector, cfg: &Config) -> Run {
     let oids: Vec<git2::Oid> = plan.blobs.iter().map(|b| b.oid).collect();
     let layout = Layout::read(dirs.1, &oids);
+    let loose = Loose::list(&dirs.1.join("objects"));
+    let places = Places::new(plan);
     let run = Run::default();
     let bar = progress(cfg, plan.blobs.len() as u64, "blobs");
     gitblob::for_each(
-        dirs.0,
+        (dirs.0, &loose),
         (&oids, layout.order()),
         cfg.max_file_size,
         Scratch::default,
         |scratch, i, content| {
-            let path = &plan.paths[plan.blobs[i].path as usize];
-            scan_one(&run, detector, (i as u32, path), content, scratch);
+            let at = places.of(i as u32);
+            scan_one(&run, detector, (i as u32, oids[i], &at), content, scratch);
             bar.inc(1);
             if i % 256 == 0 {
                 bar.set_message(HumanBytes(run.bytes.load(Ordering::Relaxed)).to_string());
@@ -166,73 +229,109 @@ fn scan_plan(dirs: (&Path, &Path), plan: &HistoryPlan, detector: &Detector, cfg:
         },
     );
     bar.finish_and_clear();
-    let too_large: BTreeSet<&str> = run
-        .too_large
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|&b| plan.paths[plan.blobs[b as usize].path as usize].as_str())
-        .collect();
-    for path in too_large {
-        let path = escape(path);
-        messages::note(format!(
-            "{path}: skipped: a version is over --max-file-size"
-        ));
+    for &(b, size) in run.too_large.lock().unwrap().iter() {
+        let blob = plan.blobs[b as usize];
+        let path = &plan.paths[blob.path as usize];
+        messages::skipped_large(&format!("{path} (blob {})", blob.oid), size);
     }
     run
 }
 
+/// Scans one blob's content once, at its first path, and runs the path-based checks at every
+/// path it had (`at`): a file renamed to `.env`, or copied out of an allowed fixture folder,
+/// is reported there too. Where a path changes how the rules judge the content (another file
+/// type, a path-scoped rule), the content is matched again for that path.
 fn scan_one(
     run: &Run,
     detector: &Detector,
-    (index, path): (u32, &str),
+    (index, oid, at): (u32, git2::Oid, &[(&str, u32)]),
     content: std::io::Result<Content>,
     scratch: &mut Scratch,
 ) {
     run.blobs.fetch_add(1, Ordering::Relaxed);
+    let scope = Scope::CommittedFiles;
+    let (first, _) = at[0];
     match content {
         Ok(Content::Text(data)) if data.starts_with(LFS_POINTER) => {
             run.lfs.lock().unwrap().insert(index);
-            run.keep(index, detector.binary_blob(path, None));
+            for &(path, commit) in at {
+                run.keep(commit, detector.binary_blob(path, None));
+            }
         }
         Ok(Content::Text(data)) => {
             run.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-            let found = detector.text_blob(path, &data, scratch, Scope::CommittedFiles);
-            run.keep(index, found);
+            let rules_at = |path: &str, scratch: &mut Scratch| {
+                let mut found = detector.scan(path, &data, scratch);
+                hygiene::refine(path, &data, &mut found, scope);
+                found
+            };
+            let base = rules_at(first, scratch);
+            run.counters.note_capped(first, scratch);
+            for &(path, commit) in at {
+                let mut found = if path == first {
+                    base.clone()
+                } else if detector.judges_alike(first, path) {
+                    relocated(&base, path)
+                } else {
+                    rules_at(path, scratch)
+                };
+                found.extend(hygiene::check_file(path, &data, scope));
+                run.keep(commit, found);
+            }
         }
         Ok(Content::Binary(data)) => {
-            run.keep(index, detector.binary_blob(path, Some(&data)));
+            let known = detector.scan_binary(first, &data);
+            for &(path, commit) in at {
+                let mut found = detector.binary_blob(path, None);
+                found.extend(relocated(&known, path));
+                run.keep(commit, found);
+            }
         }
-        Ok(Content::TooLarge(_)) => {
-            run.too_large.lock().unwrap().insert(index);
-            run.keep(index, detector.binary_blob(path, None));
+        Ok(Content::TooLarge(size)) => {
+            run.too_large.lock().unwrap().insert((index, size));
+            for &(path, commit) in at {
+                run.keep(commit, detector.binary_blob(path, None));
+            }
         }
-        Err(err) => messages::file_error(path, format!("failed to read a version: {err}")),
+        Err(err) => messages::file_error(
+            &format!("{first} (blob {oid})"),
+            format!("failed to read this version: {err}"),
+        ),
     }
 }
 
-/// Keeps, for each (path, rule, fingerprint), the findings of the earliest blob that has it
-/// (blobs are numbered in commit order), and attaches that blob's commit.
+fn relocated(found: &[Finding], path: &str) -> Vec<Finding> {
+    found
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            hygiene::relocate(&mut f, path.to_string());
+            f
+        })
+        .collect()
+}
+
+/// Keeps, for each (path, rule, fingerprint), the findings of the earliest commit that has it
+/// and attaches that commit.
 fn attribute(
     repo: &Repository,
     plan: &HistoryPlan,
     found: Vec<(u32, Vec<Finding>)>,
 ) -> Vec<Finding> {
     let mut first: HashMap<(String, String, String), u32> = HashMap::new();
-    for (blob, findings) in &found {
+    for (commit, findings) in &found {
         for f in findings {
             let key = (f.path.clone(), f.rule.clone(), f.fingerprint.clone());
-            let slot = first.entry(key).or_insert(*blob);
-            *slot = (*slot).min(*blob);
+            let slot = first.entry(key).or_insert(*commit);
+            *slot = (*slot).min(*commit);
         }
     }
     let mut infos: HashMap<u32, Option<CommitInfo>> = HashMap::new();
     let mut kept = Vec::new();
-    for (blob, findings) in found {
-        let commit = plan.blobs[blob as usize].commit;
+    for (commit, findings) in found {
         for mut f in findings {
             let key = (f.path.clone(), f.rule.clone(), f.fingerprint.clone());
-            if first[&key] != blob {
+            if first[&key] != commit {
                 continue;
             }
             f.commit = infos
@@ -252,13 +351,22 @@ fn attribute(
 pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary> {
     let started = Instant::now();
     let repo = open_repo(repo_path)?;
+    if repo.is_bare() {
+        anyhow::bail!(
+            "failed to read the staged change of {}: it is a bare repository (no index, no \
+             working tree); run `keyward staged` in a clone, or `keyward history` here",
+            repo.path().display()
+        );
+    }
     let files = staged::changes(&repo).with_context(|| {
         format!(
             "failed to read the staged change of {}",
             repo_path.display()
         )
     })?;
-    let detector = Detector::new(rules, cfg.prefilter).with_known(cfg.known.as_deref());
+    let detector = Detector::new(rules, cfg.prefilter)
+        .with_cap(cfg.findings_cap)
+        .with_known(cfg.known.as_deref());
     let mut scratch = Scratch::default();
     let commit = staged_commit(&repo);
     let mut summary = Summary::default();
@@ -283,6 +391,20 @@ pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary
 
 /// The staged blob's bytes, or `None` (reported) when it is too large or unreadable.
 fn read_staged(repo: &Repository, path: &str, oid: git2::Oid, max: u64) -> Option<Vec<u8>> {
+    // A new blob is loose: read it without libgit2, which loops on a truncated one.
+    let objects = repo.commondir().join("objects");
+    match crate::source::loose::read_if_loose(&objects, oid, max) {
+        Some(Ok((_, Some(data)))) => return Some(text_of(data)),
+        Some(Ok((header, None))) => {
+            messages::skipped_large(path, header.size);
+            return None;
+        }
+        Some(Err(err)) => {
+            messages::file_error(path, format!("failed to read the staged blob {oid}: {err}"));
+            return None;
+        }
+        None => {}
+    }
     let blob = match repo.find_blob(oid) {
         Ok(blob) => blob,
         Err(err) => {
@@ -292,14 +414,18 @@ fn read_staged(repo: &Repository, path: &str, oid: git2::Oid, max: u64) -> Optio
     };
     let data = blob.content();
     if data.len() as u64 > max {
-        let path = escape(path);
-        messages::note(format!(
-            "{path}: skipped: {} bytes is over --max-file-size",
-            data.len()
-        ));
+        messages::skipped_large(path, data.len() as u64);
         return None;
     }
-    Some(data.to_vec())
+    Some(text_of(data.to_vec()))
+}
+
+/// UTF-16 text decoded to UTF-8; anything else as it is.
+fn text_of(data: Vec<u8>) -> Vec<u8> {
+    match crate::source::classify(data) {
+        Content::Text(d) | Content::Binary(d) => d,
+        Content::TooLarge(_) => Vec::new(),
+    }
 }
 
 /// The findings a commit of `file` would add: those on added lines, plus any (a file-level

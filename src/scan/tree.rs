@@ -44,17 +44,37 @@ impl KnownSources {
 }
 
 #[derive(Default)]
-struct Counters {
+pub struct Counters {
     files: AtomicU64,
     bytes: AtomicU64,
+    /// (path, rule, findings past the cap per file and rule).
+    capped: Mutex<Vec<(String, String, u64)>>,
+}
+
+impl Counters {
+    /// Records the findings the detector counted but did not list for the buffer at `path`.
+    pub fn note_capped(&self, path: &str, scratch: &mut Scratch) {
+        let capped = scratch.take_capped();
+        if !capped.is_empty() {
+            let mut all = self.capped.lock().unwrap();
+            all.extend(capped.into_iter().map(|(r, n)| (path.to_string(), r, n)));
+        }
+    }
+
+    /// Moves the "and N more" records into `summary`.
+    pub fn move_capped_to(&self, summary: &mut Summary) {
+        summary.capped = std::mem::take(&mut *self.capped.lock().unwrap());
+    }
 }
 
 /// Scans files on disk (and `-`, stdin) and returns the finished summary.
 pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: bool) -> Summary {
     let started = Instant::now();
-    let detector = Detector::new(rules, cfg.prefilter).with_known(cfg.known.as_deref());
+    let detector = Detector::new(rules, cfg.prefilter)
+        .with_cap(cfg.findings_cap)
+        .with_known(cfg.known.as_deref());
     // The env files the known values come from hold them, trivially: not reported there.
-    let plain = Detector::new(rules, cfg.prefilter);
+    let plain = Detector::new(rules, cfg.prefilter).with_cap(cfg.findings_cap);
     let sources = KnownSources::new(&cfg.known_files);
     let found = Mutex::new(Vec::new());
     let counters = Counters::default();
@@ -62,7 +82,7 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
         no_ignore,
         threads: cfg.threads,
     };
-    let prefix_roots = paths.len() > 1;
+    let several = paths.len() > 1;
     for root in paths {
         if root.as_os_str() == "-" {
             scan_stdin(&detector, &found, &counters);
@@ -72,16 +92,13 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
             messages::file_error(&root.display().to_string(), err);
             continue;
         }
-        let prefix = prefix_roots.then(|| display_root(root));
+        let prefix = tree::report_prefix(root, several);
         let env_files = Mutex::new(Vec::new());
         tree::walk(root, &opts, Worker::default, |worker, entry| {
             if hygiene::is_env_file(&entry.rel) {
                 env_files.lock().unwrap().push(entry.rel.clone());
             }
-            let rel = match &prefix {
-                Some(p) => format!("{p}/{}", entry.rel),
-                None => entry.rel,
-            };
+            let rel = tree::report_path(&prefix, entry.rel);
             let detector = match sources.is_source(&entry.abs) {
                 true => &plain,
                 false => &detector,
@@ -100,12 +117,13 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
         found
             .lock()
             .unwrap()
-            .extend(tree_hygiene(root, prefix.as_deref(), &env_files));
+            .extend(tree_hygiene(root, &prefix, &env_files));
     }
     let mut summary = Summary {
         findings: found.into_inner().unwrap(),
         ..Summary::default()
     };
+    counters.move_capped_to(&mut summary);
     summary.stats.files = counters.files.into_inner();
     summary.stats.bytes = counters.bytes.into_inner();
     finish(&mut summary, rules, started);
@@ -114,24 +132,19 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
 
 /// The checks on the tree as a whole (env file permissions, `.gitignore` coverage), once per
 /// directory root; paths are prefixed like the root's other findings.
-fn tree_hygiene(root: &Path, prefix: Option<&str>, env_files: &[String]) -> Vec<Finding> {
+fn tree_hygiene(root: &Path, prefix: &tree::Prefix, env_files: &[String]) -> Vec<Finding> {
     if !root.is_dir() {
         return Vec::new();
     }
     let facts = treefacts::gather(root, env_files, hygiene::is_env_file);
     let mut findings = hygiene::check_tree(&facts);
-    if let Some(p) = prefix {
-        for f in &mut findings {
-            let path = format!("{p}/{}", f.path);
+    for f in &mut findings {
+        let path = tree::report_path(prefix, f.path.clone());
+        if path != f.path {
             hygiene::relocate(f, path);
         }
     }
     findings
-}
-
-fn display_root(root: &Path) -> String {
-    let text = root.to_string_lossy().replace('\\', "/");
-    text.trim_end_matches('/').to_string()
 }
 
 /// A tree-walk thread's reusable state: the detector's scratch and the file buffer.
@@ -157,6 +170,7 @@ fn scan_file(
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
             let findings = detector.text_blob(rel, &data, &mut worker.scratch, Scope::All);
+            counters.note_capped(rel, &mut worker.scratch);
             if !findings.is_empty() {
                 found.lock().unwrap().extend(findings);
             }
@@ -169,10 +183,7 @@ fn scan_file(
             }
             worker.buf = data;
         }
-        Ok(Content::TooLarge(len)) => messages::note(format!(
-            "{}: skipped: {len} bytes is over --max-file-size",
-            crate::sanitize::escape(rel)
-        )),
+        Ok(Content::TooLarge(len)) => messages::skipped_large(rel, len),
         Err(err) => messages::file_error(rel, err),
     }
 }
@@ -184,7 +195,9 @@ fn scan_stdin(detector: &Detector, found: &Mutex<Vec<Finding>>, counters: &Count
             counters
                 .bytes
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            let findings = detector.text_blob("-", &data, &mut Scratch::default(), Scope::All);
+            let mut scratch = Scratch::default();
+            let findings = detector.text_blob("-", &data, &mut scratch, Scope::All);
+            counters.note_capped("-", &mut scratch);
             found.lock().unwrap().extend(findings);
         }
         Err(err) => messages::file_error("-", err),
@@ -198,8 +211,20 @@ pub fn finish(summary: &mut Summary, rules: &RuleSet, started: Instant) {
         messages::file_error(&err.file, &err.message);
     }
     sort_findings(&mut summary.findings);
+    summary.capped.sort();
+    summary.stats.capped = summary.capped.iter().map(|c| c.2).sum();
     summary.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     summary.stats.errors = messages::error_count();
+    summary.stats.skipped = messages::skipped_count();
+    summary.problems = messages::take_recorded()
+        .into_iter()
+        .map(|r| crate::report::Problem {
+            path: r.path,
+            message: r.message,
+            skipped: r.skipped,
+            error: r.error,
+        })
+        .collect();
 }
 
 /// 2 if any input could not be read, else 1 if a finding is at or above `--fail-on`, else 0.

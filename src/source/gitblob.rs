@@ -4,7 +4,8 @@
 //! reads); otherwise, or when that process fails, git2 reads them with one `Repository` per
 //! worker thread. Nothing here scans or prints findings.
 
-use super::{looks_binary, Content};
+use super::loose::Loose;
+use super::Content;
 use git2::{Oid, Repository};
 use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator};
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -36,7 +37,7 @@ fn use_cat_file(blobs: usize) -> bool {
 /// is asked for them in `order` (pack order: see `gitpack`). Blobs over `max_size` are not
 /// read into memory. `git_dir` is the repository's git directory.
 pub fn for_each<S, I, V>(
-    git_dir: &Path,
+    (git_dir, loose): (&Path, &Loose),
     (oids, order): (&[Oid], Vec<usize>),
     max_size: u64,
     init: I,
@@ -59,6 +60,7 @@ pub fn for_each<S, I, V>(
                 pos: 0,
                 max_size,
                 git_dir: git_dir.to_path_buf(),
+                loose,
                 fallback: None,
             };
             items
@@ -67,7 +69,7 @@ pub fn for_each<S, I, V>(
         }
         None => oids.par_iter().enumerate().for_each_init(
             || (init(), Repository::open(git_dir).ok()),
-            |(s, repo), (i, &oid)| visit(s, i, read_git2(repo.as_ref(), oid, max_size)),
+            |(s, repo), (i, &oid)| visit(s, i, read_git2(repo.as_ref(), loose, oid, max_size)),
         ),
     }
 }
@@ -154,6 +156,7 @@ struct Stream<'a> {
     pos: usize,
     max_size: u64,
     git_dir: PathBuf,
+    loose: &'a Loose,
     fallback: Option<Option<Repository>>,
 }
 
@@ -174,7 +177,7 @@ impl Iterator for Stream<'_> {
             }
         }
         let repo = self.fallback.as_ref().and_then(Option::as_ref);
-        Some((i, read_git2(repo, oid, self.max_size)))
+        Some((i, read_git2(repo, self.loose, oid, self.max_size)))
     }
 }
 
@@ -182,7 +185,24 @@ fn is_eof(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::UnexpectedEof
 }
 
-fn read_git2(repo: Option<&Repository>, oid: Oid, max_size: u64) -> io::Result<Content> {
+/// One blob through git2, or through `loose` when it is a loose object (libgit2 would hang on
+/// a truncated one).
+pub fn read_git2(
+    repo: Option<&Repository>,
+    loose: &Loose,
+    oid: Oid,
+    max_size: u64,
+) -> io::Result<Content> {
+    if loose.contains(oid) {
+        let (header, data) = loose.read(oid, max_size)?;
+        if header.kind != "blob" {
+            return Err(io::Error::other(format!("not a blob: {}", header.kind)));
+        }
+        return Ok(match data {
+            Some(data) => classify(data),
+            None => Content::TooLarge(header.size),
+        });
+    }
     let repo = repo.ok_or_else(|| io::Error::other("cannot open the repository"))?;
     let odb = repo.odb().map_err(io::Error::other)?;
     let (size, _) = odb.read_header(oid).map_err(io::Error::other)?;
@@ -194,9 +214,5 @@ fn read_git2(repo: Option<&Repository>, oid: Oid, max_size: u64) -> io::Result<C
 }
 
 fn classify(data: Vec<u8>) -> Content {
-    if looks_binary(&data) {
-        Content::Binary(data)
-    } else {
-        Content::Text(data)
-    }
+    super::classify(data)
 }

@@ -38,6 +38,43 @@ impl Layout {
     }
 }
 
+/// The packs under `common_dir/objects/pack` that cannot be read whole: a pack whose trailing
+/// checksum is not the one its index records (truncated, or overwritten), or one that is
+/// missing or unreadable next to its index. Each with the reason. Cheap: reads 20 bytes of
+/// each pack and the end of each index.
+pub fn damaged_packs(common_dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut damaged = Vec::new();
+    for idx in idx_files(&common_dir.join("objects").join("pack")) {
+        let pack = idx.with_extension("pack");
+        if let Err(reason) = check_pack(&idx, &pack) {
+            damaged.push((pack, reason));
+        }
+    }
+    damaged
+}
+
+fn check_pack(idx: &Path, pack: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let tail = |path: &Path, back: u64| -> std::io::Result<[u8; 20]> {
+        let mut file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        if len < back + 12 {
+            return Err(std::io::Error::other(format!("only {len} bytes")));
+        }
+        file.seek(SeekFrom::Start(len - back))?;
+        let mut sum = [0u8; 20];
+        file.read_exact(&mut sum)?;
+        Ok(sum)
+    };
+    // A version-2 index ends with the pack's checksum, then its own.
+    let recorded = tail(idx, 40).map_err(|e| format!("failed to read its index: {e}"))?;
+    let actual = tail(pack, 20).map_err(|e| format!("failed to read the pack: {e}"))?;
+    if recorded != actual {
+        return Err("the pack is truncated or damaged: its checksum does not match its index (`git fsck` tells more; restore it from a clone)".into());
+    }
+    Ok(())
+}
+
 fn idx_files(pack_dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(pack_dir)
         .map(|dir| dir.flatten().map(|e| e.path()).collect())

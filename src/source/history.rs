@@ -3,11 +3,11 @@
 //! path that holds it. Trees and commits are read through git2; blob contents are read by
 //! `gitblob`. Nothing here scans or prints findings.
 
-use super::git::{OidMap, OidSet};
+use super::git::OidMap;
 use crate::messages;
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Oid, Repository, Sort};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Which commits to walk (from `--range`, `--since-commit`, `--branch`).
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,16 @@ pub struct BlobRef {
     pub commit: u32,
 }
 
+/// A blob already in `Plan::blobs` met again at another path (renamed or copied): its
+/// content is scanned once, its path-based checks run for this path too.
+#[derive(Debug, Clone, Copy)]
+pub struct Copy {
+    /// Index into `Plan::blobs`.
+    pub blob: u32,
+    pub path: u32,
+    pub commit: u32,
+}
+
 /// What a history scan reads: commits oldest first, and the blobs they introduced in that
 /// order, so a lower blob index always means an earlier (or the same) commit.
 #[derive(Debug, Default)]
@@ -35,6 +45,8 @@ pub struct HistoryPlan {
     pub commits: Vec<Oid>,
     pub paths: Vec<String>,
     pub blobs: Vec<BlobRef>,
+    /// Every other path each blob had in the selected commits.
+    pub copies: Vec<Copy>,
     /// Paths of submodule entries (gitlinks); their commits live in other repositories.
     pub submodules: Vec<String>,
     /// The parents of selected commits that are not selected themselves (a range's base):
@@ -80,11 +92,37 @@ fn peel(repo: &Repository, rev: &str, flag: &str) -> Result<Oid> {
 }
 
 /// Branches, tags, remote-tracking refs, notes, the stash and every older stash entry, and a
-/// detached HEAD. Refs that do not lead to a commit (a tag of a blob) are skipped.
+/// detached HEAD. Refs that do not lead to a commit (a tag of a blob) are skipped; a ref whose
+/// object cannot be read (a missing tip, a damaged pack) is an error naming it, and the walk
+/// goes on with the others.
 fn push_every_ref(repo: &Repository, walk: &mut git2::Revwalk) -> Result<()> {
     for reference in repo.references().context("failed to list refs")? {
-        if let Ok(commit) = reference.and_then(|r| r.peel_to_commit()) {
-            walk.push(commit.id())?;
+        let reference = match reference {
+            Ok(r) => r,
+            Err(err) => {
+                messages::file_error("a ref", format!("failed to read it: {}", err.message()));
+                continue;
+            }
+        };
+        let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+        let Ok(target) = reference.resolve() else {
+            continue; // a symbolic ref to a ref that does not exist (an unborn branch)
+        };
+        let id = target.target();
+        match target.peel(ObjectType::Any) {
+            Ok(object) => {
+                if let Ok(commit) = object.peel_to_commit() {
+                    walk.push(commit.id())?;
+                }
+            }
+            Err(err) => messages::file_error(
+                &format!("ref {name}"),
+                format!(
+                    "failed to read its object {}: {}",
+                    id.map_or_else(|| "?".to_string(), |o| o.to_string()),
+                    err.message()
+                ),
+            ),
         }
     }
     if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
@@ -105,7 +143,10 @@ fn push_every_ref(repo: &Repository, walk: &mut git2::Revwalk) -> Result<()> {
 pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> HistoryPlan {
     let mut walker = TreeWalker {
         repo,
-        seen: OidSet::default(),
+        seen_trees: HashSet::new(),
+        dir_ids: HashMap::new(),
+        blob_index: OidMap::default(),
+        seen_at: HashSet::new(),
         path_ids: HashMap::new(),
         plan: HistoryPlan::default(),
     };
@@ -123,8 +164,15 @@ pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> His
 
 struct TreeWalker<'r> {
     repo: &'r Repository,
-    /// Trees and blobs already visited (object ids never collide across types).
-    seen: OidSet,
+    /// Trees already visited at a directory path (id in `dir_ids`): a tree met under a new
+    /// directory name (a renamed folder) is walked again so its blobs get their new paths.
+    seen_trees: HashSet<(Oid, u32)>,
+    dir_ids: HashMap<String, u32>,
+    /// Blobs met so far: their index in `plan.blobs`, `None` when only marked (outside the
+    /// selection).
+    blob_index: OidMap<Option<u32>>,
+    /// (blob, path) pairs met so far.
+    seen_at: HashSet<(Oid, u32)>,
     path_ids: HashMap<String, u32>,
     plan: HistoryPlan,
 }
@@ -153,7 +201,15 @@ impl TreeWalker<'_> {
     fn walk(&mut self, root: Oid, commit: Option<u32>) {
         let mut stack = vec![(root, String::new())];
         while let Some((oid, prefix)) = stack.pop() {
-            if !self.seen.insert(oid) {
+            let dir = match self.dir_ids.get(&prefix) {
+                Some(&id) => id,
+                None => {
+                    let id = self.dir_ids.len() as u32;
+                    self.dir_ids.insert(prefix.clone(), id);
+                    id
+                }
+            };
+            if !self.seen_trees.insert((oid, dir)) {
                 continue;
             }
             let tree = match self.repo.find_tree(oid) {
@@ -184,10 +240,31 @@ impl TreeWalker<'_> {
     ) {
         let id = entry.id();
         match entry.kind() {
-            Some(ObjectType::Tree) if !self.seen.contains(&id) => stack.push((id, path)),
+            Some(ObjectType::Tree) => stack.push((id, path)),
             Some(ObjectType::Blob) if entry.filemode() != SYMLINK_MODE => {
-                if let (true, Some(commit)) = (self.seen.insert(id), commit) {
-                    self.record(id, path, commit);
+                let path = self.path_id(path);
+                if !self.seen_at.insert((id, path)) {
+                    return;
+                }
+                let known = self.blob_index.get(&id).copied();
+                match (known, commit) {
+                    (None, None) => {
+                        self.blob_index.insert(id, None);
+                    }
+                    // New content, or content only outside the selection met at a new path.
+                    (None | Some(None), Some(commit)) => {
+                        let index = self.plan.blobs.len() as u32;
+                        self.blob_index.insert(id, Some(index));
+                        self.plan.blobs.push(BlobRef {
+                            oid: id,
+                            path,
+                            commit,
+                        });
+                    }
+                    (Some(Some(blob)), Some(commit)) => {
+                        self.plan.copies.push(Copy { blob, path, commit });
+                    }
+                    (Some(_), None) => {}
                 }
             }
             Some(ObjectType::Commit)
@@ -199,8 +276,8 @@ impl TreeWalker<'_> {
         }
     }
 
-    fn record(&mut self, oid: Oid, path: String, commit: u32) {
-        let path = match self.path_ids.get(&path) {
+    fn path_id(&mut self, path: String) -> u32 {
+        match self.path_ids.get(&path) {
             Some(&id) => id,
             None => {
                 let id = self.plan.paths.len() as u32;
@@ -208,7 +285,6 @@ impl TreeWalker<'_> {
                 self.path_ids.insert(path, id);
                 id
             }
-        };
-        self.plan.blobs.push(BlobRef { oid, path, commit });
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! unless `--no-ignore`), plus the files git tracks that an ignore pattern would hide — a
 //! tracked `.env` is exactly the leak to find. Symlinks are not followed.
 
-use super::{looks_binary, Content};
+use super::Content;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
@@ -109,13 +109,138 @@ fn relative(root: &Path, abs: &Path) -> String {
         Ok(r) if !r.as_os_str().is_empty() => r,
         _ => abs.file_name().map(Path::new).unwrap_or(abs),
     };
-    rel.to_string_lossy().replace('\\', "/")
+    path_text(rel)
+}
+
+/// How the files under one scan root are named in reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prefix {
+    /// Inside a git work tree: paths from the repository root (`scan .` and `scan app` name
+    /// `app/settings.py` alike, so fingerprints and baselines agree); the root's own path
+    /// there, `/`-terminated (empty at the top).
+    Repo(String),
+    /// A file given as an argument: reported by the path given.
+    File(String),
+    /// A directory outside git: relative to it, after its own path when several roots are
+    /// scanned at once.
+    Dir(String),
+}
+
+/// The report prefix of scan root `root`; `several` when more than one root is scanned.
+pub fn report_prefix(root: &Path, several: bool) -> Prefix {
+    if let Some(rel) = in_work_tree(root) {
+        return Prefix::Repo(rel);
+    }
+    let given = path_text(root);
+    let given = given.strip_prefix("./").unwrap_or(&given).to_string();
+    if !root.is_dir() {
+        return Prefix::File(given);
+    }
+    match several {
+        true => Prefix::Dir(format!("{}/", given.trim_end_matches('/'))),
+        false => Prefix::Dir(String::new()),
+    }
+}
+
+/// The report path of the file `rel` (relative to its scan root, as the walk names it).
+pub fn report_path(prefix: &Prefix, rel: String) -> String {
+    match prefix {
+        Prefix::Repo(p) | Prefix::Dir(p) if p.is_empty() => rel,
+        Prefix::Repo(p) if !p.ends_with('/') => p.clone(), // the root is a file
+        Prefix::Repo(p) | Prefix::Dir(p) => format!("{p}{rel}"),
+        Prefix::File(given) => given.clone(),
+    }
+}
+
+/// `root`'s path from the root of the git work tree holding it (a directory's ends in `/`),
+/// or `None` outside git.
+fn in_work_tree(root: &Path) -> Option<String> {
+    let dir = if root.is_dir() { root } else { root.parent()? };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let repo = git2::Repository::discover(dir).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let abs = root.canonicalize().ok()?;
+    let rel = abs.strip_prefix(&workdir).ok()?;
+    let mut text = path_text(rel);
+    if abs.is_dir() && !text.is_empty() {
+        text.push('/');
+    }
+    Some(text)
+}
+
+/// A path as reports show it: `/`-separated; a name is kept as it is (a backslash is a
+/// character of a Unix name), except that bytes that are not UTF-8 are written `\xNN`, so
+/// two such names stay two names. Terminal escaping happens in the reporters.
+pub fn path_text(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_string(),
+            Err(_) => bytes
+                .utf8_chunks()
+                .flat_map(|chunk| {
+                    let bad: String = chunk
+                        .invalid()
+                        .iter()
+                        .map(|b| format!("\\x{b:02X}"))
+                        .collect();
+                    [chunk.valid().to_string(), bad]
+                })
+                .collect(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// Opens `path` for reading without blocking (a file replaced by a FIFO between the walk and
+/// the read would block forever), then checks that what was opened is a regular file.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (it changed since the directory walk); not read",
+        ));
+    }
+    #[cfg(unix)]
+    clear_nonblock(&file);
+    Ok(file)
+}
+
+/// Regular files ignore O_NONBLOCK; cleared all the same so reads behave as plain reads.
+#[cfg(unix)]
+fn clear_nonblock(file: &File) {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a file descriptor this function's caller owns, for its lifetime.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
 }
 
 /// Reads a file for scanning into `data` (a buffer recycled across files, so the scan does not
 /// fault in fresh pages for every file): refuses files over the size limit and binary files.
 pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Result<Content> {
-    let mut file = File::open(path)?;
+    let mut file = open_regular(path)?;
     let len = file.metadata()?.len();
     if len > max_file_size {
         return Ok(Content::TooLarge(len));
@@ -123,8 +248,5 @@ pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Resu
     data.clear();
     data.reserve(len as usize + 1);
     file.read_to_end(&mut data)?;
-    if looks_binary(&data) {
-        return Ok(Content::Binary(data));
-    }
-    Ok(Content::Text(data))
+    Ok(super::classify(data))
 }
