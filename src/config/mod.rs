@@ -185,7 +185,7 @@ pub fn build_rule_set(
     extra: &[PathBuf],
     project: &Project,
 ) -> std::result::Result<RuleSet, rules::RuleError> {
-    let mut all = rules::builtin_rules()?;
+    let mut all = rules::builtin_rules_for_scan()?;
     for file in extra {
         all.extend(rules::load_user_file(file)?);
     }

@@ -264,6 +264,15 @@ pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
         .collect()
 }
 
+/// The built-in rules as a scan needs them: without their examples (`builtin_rules` keeps
+/// them, for `rules check` and the tests).
+pub fn builtin_rules_for_scan() -> Result<Vec<Rule>, RuleError> {
+    builtin::BUILTIN_RULES
+        .iter()
+        .map(|rule| compile(rule.file, rule.syntax_for_scan(), false))
+        .collect()
+}
+
 /// The raw syntax of a built-in rule.
 pub fn builtin_syntax(rule: &builtin::BuiltinRule) -> RuleSyntax {
     rule.syntax()

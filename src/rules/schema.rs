@@ -50,6 +50,11 @@ pub trait Field: Sized {
     type Embedded;
     fn from_embedded(embedded: &Self::Embedded) -> Self;
     fn expr(&self) -> String;
+    /// `from_embedded`, or nothing when `keep` is false and the field can be empty (lists):
+    /// a scan does not need a rule's examples.
+    fn from_embedded_if(embedded: &Self::Embedded, _keep: bool) -> Self {
+        Self::from_embedded(embedded)
+    }
 }
 
 impl Field for String {
@@ -66,6 +71,13 @@ impl Field for Vec<String> {
     type Embedded = &'static [&'static str];
     fn from_embedded(embedded: &&'static [&'static str]) -> Self {
         embedded.iter().map(|s| s.to_string()).collect()
+    }
+    fn from_embedded_if(embedded: &&'static [&'static str], keep: bool) -> Self {
+        if keep {
+            Self::from_embedded(embedded)
+        } else {
+            Vec::new()
+        }
     }
     fn expr(&self) -> String {
         let items: Vec<String> = self.iter().map(|s| format!("{s:?}")).collect();
@@ -140,6 +152,15 @@ macro_rules! rule_schema {
             /// The rule as written.
             pub fn syntax(&self) -> RuleSyntax {
                 RuleSyntax { $( $key: Field::from_embedded(&self.$key), )* }
+            }
+
+            /// The rule as a scan needs it: without its `examples` and `negative_examples`,
+            /// which only `rules check` runs (half the text of the built-in rules).
+            pub fn syntax_for_scan(&self) -> RuleSyntax {
+                RuleSyntax { $( $key: Field::from_embedded_if(
+                    &self.$key,
+                    !matches!(stringify!($key), "examples" | "negative_examples"),
+                ), )* }
             }
         }
 
