@@ -6,6 +6,7 @@
 #![cfg(unix)]
 
 mod fakevault;
+mod hostile;
 mod leaks;
 mod mask;
 mod refusals;

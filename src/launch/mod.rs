@@ -89,6 +89,9 @@ fn prepare(
         strict: config.profile == Profile::Production,
     };
     problems.extend(resolve::resolve_all(&mut plan, &options));
+    for value in secrets::secret_values(&plan) {
+        notice::hide(value);
+    }
     let mut required = config.require.clone();
     if let Some(schema) = &config.schema {
         required.extend(schema::required_keys(schema)?);

@@ -182,6 +182,7 @@ fn load_path(
             problems.push(fatal(message));
             continue;
         }
+        super::notice::hide(&value);
         let origin = Origin::Vault(format!("--vault-path {}", spec.text));
         let reference = format!("vault://{}#{field}", spec.secret);
         plan.layer(&key, value, origin, reference);
@@ -189,6 +190,7 @@ fn load_path(
 }
 
 fn set(plan: &mut Plan, key: &str, secret: String) {
+    super::notice::hide(&secret);
     let var = plan.vars.get_mut(key).expect("key comes from the plan");
     let reference = std::mem::replace(&mut var.value, secret);
     var.reference = Some(reference);

@@ -8,6 +8,7 @@
 use super::error::{Errors, VaultError};
 use super::http::Http;
 use super::settings::{Login, SecretId, Settings};
+use crate::launch::notice::hide;
 use serde_json::{json, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -93,7 +94,10 @@ fn login(http: &Http, method: &'static str, what: &str, body: &str) -> Result<To
         .pointer_mut("/auth/client_token")
         .map(Value::take)
     {
-        Some(Value::String(token)) if !token.is_empty() => Ok(Token(token)),
+        Some(Value::String(token)) if !token.is_empty() => {
+            hide(&token);
+            Ok(Token(token))
+        }
         _ => Err(VaultError::BadResponse {
             what: what.into(),
             status: answer.status,
@@ -142,6 +146,7 @@ fn read_credential(what: &'static str, path: &Path) -> Result<String, VaultError
     };
     let text = std::fs::read_to_string(path).map_err(|err| fail(err.to_string()))?;
     let text = text.trim_end_matches(['\n', '\r']).to_string();
+    hide(&text);
     match text.is_empty() {
         true => Err(fail("it is empty".into())),
         false => Ok(text),
@@ -151,7 +156,9 @@ fn read_credential(what: &'static str, path: &Path) -> Result<String, VaultError
 /// The token `vault login` left in `~/.vault-token`, if there is one.
 fn token_file(path: &Path) -> Option<String> {
     let token = std::fs::read_to_string(path).ok()?;
-    Some(token.trim().to_string()).filter(|t| !t.is_empty())
+    let token = token.trim().to_string();
+    hide(&token);
+    Some(token).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]

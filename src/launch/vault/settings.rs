@@ -117,14 +117,26 @@ impl Settings {
             (None, Some(dir)) => Roots::Dir(dir.into()),
             (None, None) => Roots::WebPki,
         };
+        let token = var("VAULT_TOKEN");
+        let login = login(flags, &var)?;
+        // From here on no message may show them, whatever Vault echoes back.
+        let hide = crate::launch::notice::hide;
+        token.as_deref().map(hide);
+        if let Some(Login::AppRole {
+            secret_id: SecretId::Value(value),
+            ..
+        }) = &login
+        {
+            hide(value);
+        }
         Ok(Settings {
             addr,
             namespace: var("VAULT_NAMESPACE"),
             roots,
             skip_verify,
             timeout,
-            token: var("VAULT_TOKEN"),
-            login: login(flags, &var)?,
+            token,
+            login,
             auth_path: flags.auth_path.clone().or_else(|| var("VAULT_AUTH_PATH")),
             home: var("HOME").map(PathBuf::from),
         })
