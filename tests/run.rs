@@ -5,6 +5,7 @@
 
 #![cfg(unix)]
 
+mod dotenv_table;
 mod fakevault;
 mod hostile;
 mod leaks;

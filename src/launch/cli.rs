@@ -26,6 +26,9 @@ pub struct Args {
     /// File values replace variables already set in the environment (default: already set wins)
     #[arg(long = "override")]
     pub override_existing: bool,
+    /// Expand ${VAR} between single quotes too, as python-dotenv does (default: literal)
+    #[arg(long)]
+    pub expand_single_quoted: bool,
     /// Refuse to start unless KEY is set and non-empty; repeatable
     #[arg(long, value_name = "KEY")]
     pub require: Vec<String>,
@@ -94,6 +97,7 @@ pub enum Profile {
 pub struct Config {
     pub env_files: Vec<PathBuf>,
     pub override_existing: bool,
+    pub expand_single_quoted: bool,
     pub require: Vec<String>,
     pub schema: Option<PathBuf>,
     pub profile: Profile,
@@ -143,6 +147,7 @@ impl Config {
         Ok(Config {
             env_files,
             override_existing: args.override_existing,
+            expand_single_quoted: args.expand_single_quoted,
             require: args.require,
             schema: args.schema,
             profile,

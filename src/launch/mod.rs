@@ -2,16 +2,18 @@
 //! starts the program with them. It uses none of the scanner's rules, sources, detectors or
 //! reports, so the binary stays small and starts fast.
 //!
-//! Flow: `cli` → `Config` → `harden` → `envfile` (+ `checks` per file) → `env::Plan` →
-//! `resolve` (`refs` syntax; secret files; `vault` references and `--vault-path`) → `checks` →
-//! `dryrun` | `exec` | `pump` (`mask`, `signals`).
+//! Flow: `cli` → `Config` → `harden` → `envfile` (`dialect`; + `checks` per file) → `expand`
+//! → `env::Plan` → `resolve` (`refs` syntax; secret files; `vault` references and
+//! `--vault-path`) → `checks`, `passable` → `dryrun` | `exec` | `pump` (`mask`, `signals`).
 
 mod checks;
 pub mod cli;
+mod dialect;
 mod dryrun;
 mod env;
 mod envfile;
 mod exec;
+mod expand;
 mod gitindex;
 pub mod harden;
 pub mod known;
@@ -20,7 +22,9 @@ mod lines;
 mod mask;
 mod names;
 mod notice;
+mod passable;
 mod pump;
+pub mod readenv;
 mod refs;
 mod resolve;
 mod schema;
@@ -77,9 +81,19 @@ fn prepare(
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for path in &config.env_files {
-        files.push(envfile::load(path)?);
+        let file = envfile::load(path)?;
+        problems.extend(file.notes.iter().map(|note| Problem {
+            level: Level::Advisory,
+            message: note.clone(),
+        }));
+        files.push(file);
         problems.extend(checks::file_problems(path));
     }
+    let expansion = expand::Options {
+        override_existing: config.override_existing,
+        expand_single_quoted: config.expand_single_quoted,
+    };
+    problems.extend(expand::expand_files(&mut files, &process, expansion));
     let mut plan = Plan::new(process, &files, config.override_existing);
     plan.pass_vault_token = config.pass_vault_token;
     drop(files);
@@ -97,6 +111,7 @@ fn prepare(
         required.extend(schema::required_keys(schema)?);
     }
     problems.extend(checks::env_problems(&plan, &required));
+    problems.extend(passable::problems(&plan));
     // Not when the start is refused anyway: unresolved references are not values to look for.
     if let Some(repo) = &config.check_history {
         if !problems.iter().any(|p| p.level == Level::Fatal) {

@@ -1,0 +1,61 @@
+//! Env-file text to what a program started by `keyward-run` would get from it: the values
+//! after reading (`envfile`), expansion (`expand`) and the checks that a value can be passed
+//! (`passable`), with every problem message. No references are resolved and nothing is
+//! started or printed: it is the env-file path on its own, for tests and fuzzing.
+
+use super::checks::{Level, Problem};
+use super::env::Plan;
+use super::{envfile, expand, passable};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use super::expand::{Options, MAX_DEPTH, MAX_EXPANDED, MAX_VALUE};
+
+pub struct Reading {
+    /// The variables the launcher would set, by name.
+    pub values: BTreeMap<String, String>,
+    /// Every problem, as `keyward-run` prints it (refusals and warnings alike).
+    pub messages: Vec<String>,
+    /// Whether `keyward-run` would refuse to start the program.
+    pub refused: bool,
+}
+
+/// Reads `text` as the env file `path` on top of `process` (the process environment).
+pub fn read(
+    path: &Path,
+    text: &str,
+    process: &BTreeMap<String, String>,
+    options: Options,
+) -> Reading {
+    let mut file = match envfile::parse(path, text) {
+        Ok(file) => file,
+        Err(err) => {
+            return Reading {
+                values: BTreeMap::new(),
+                messages: vec![format!("{err:#}")],
+                refused: true,
+            }
+        }
+    };
+    let mut problems: Vec<Problem> = file
+        .notes
+        .drain(..)
+        .map(|message| Problem {
+            level: Level::Advisory,
+            message,
+        })
+        .collect();
+    let mut files = [file];
+    problems.extend(expand::expand_files(&mut files, process, options));
+    let plan = Plan::new(process.clone(), &files, options.override_existing);
+    problems.extend(passable::problems(&plan));
+    let values = plan
+        .changes()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
+    Reading {
+        values,
+        refused: problems.iter().any(|p| p.level == Level::Fatal),
+        messages: problems.into_iter().map(|p| p.message).collect(),
+    }
+}
