@@ -7,6 +7,7 @@
 
 mod dotenv_table;
 mod fakevault;
+mod half_configured;
 mod hostile;
 mod leaks;
 mod mask;

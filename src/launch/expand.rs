@@ -221,7 +221,7 @@ impl Scope<'_> {
             self.expanded += piece.len();
             if out.len() + piece.len() > MAX_VALUE || self.expanded > MAX_EXPANDED {
                 return Err(format!(
-                    "{at}: {key} would be over {} KiB after expanding {} ({} KiB expanded in \
+                    "{at}: {key} would be {} KiB or more after expanding {} ({} KiB expanded in \
                      all env files so far); keyward refuses values over {} KiB and more than {} \
                      KiB of expansion in total (an expansion bomb?); write the value out, or \
                      pass a large value as a file:// reference",
