@@ -4,6 +4,7 @@
 #[cfg(unix)]
 mod action;
 mod baseline;
+mod envfuzz;
 mod gitrepo;
 mod harness;
 mod history;

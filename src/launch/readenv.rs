@@ -1,11 +1,12 @@
 //! Env-file text to what a program started by `keyward-run` would get from it: the values
-//! after reading (`envfile`), expansion (`expand`) and the checks that a value can be passed
-//! (`passable`), with every problem message. No references are resolved and nothing is
-//! started or printed: it is the env-file path on its own, for tests and fuzzing.
+//! after reading (`envfile`), expansion (`expand`), the syntax of their references (`refs`)
+//! and the checks that a value can be passed (`passable`), with every problem message. No
+//! reference is resolved and nothing is started or printed: it is the env-file path on its
+//! own, for tests and fuzzing.
 
 use super::checks::{Level, Problem};
 use super::env::Plan;
-use super::{envfile, expand, passable};
+use super::{envfile, expand, passable, refs};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -18,6 +19,8 @@ pub struct Reading {
     pub messages: Vec<String>,
     /// Whether `keyward-run` would refuse to start the program.
     pub refused: bool,
+    /// The variables whose value is a well-formed `vault://` or `file://` reference.
+    pub references: Vec<String>,
 }
 
 /// Reads `text` as the env file `path` on top of `process` (the process environment).
@@ -34,6 +37,7 @@ pub fn read(
                 values: BTreeMap::new(),
                 messages: vec![format!("{err:#}")],
                 refused: true,
+                references: Vec::new(),
             }
         }
     };
@@ -49,6 +53,17 @@ pub fn read(
     problems.extend(expand::expand_files(&mut files, process, options));
     let plan = Plan::new(process.clone(), &files, options.override_existing);
     problems.extend(passable::problems(&plan));
+    let mut references = Vec::new();
+    for (key, value) in plan.changes() {
+        match refs::parse(value) {
+            Some(Ok(_)) => references.push(key.to_string()),
+            Some(Err(why)) => problems.push(Problem {
+                level: Level::Fatal,
+                message: format!("{key}: malformed reference: {why}"),
+            }),
+            None => {}
+        }
+    }
     let values = plan
         .changes()
         .map(|(key, value)| (key.to_string(), value.to_string()))
@@ -57,5 +72,6 @@ pub fn read(
         values,
         refused: problems.iter().any(|p| p.level == Level::Fatal),
         messages: problems.into_iter().map(|p| p.message).collect(),
+        references,
     }
 }
