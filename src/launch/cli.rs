@@ -3,7 +3,7 @@
 //! all the rest of `launch` sees.
 
 use super::refs::PathSpec;
-use super::vault::{parse_duration, VaultFlags};
+use super::vault::{parse_duration, VaultFlags, TIMEOUT_FORMS};
 use anyhow::{bail, Result};
 use clap::{Parser, ValueEnum};
 use std::ffi::OsString;
@@ -82,8 +82,7 @@ pub struct Args {
 }
 
 fn timeout(text: &str) -> Result<Duration, String> {
-    parse_duration(text)
-        .ok_or_else(|| "expected seconds, or a duration such as 500ms, 10s or 1m".into())
+    parse_duration(text).ok_or_else(|| format!("expected {TIMEOUT_FORMS}"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

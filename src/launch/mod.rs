@@ -28,6 +28,7 @@ pub mod readenv;
 mod refs;
 mod resolve;
 mod schema;
+mod secretfile;
 mod secrets;
 #[cfg(unix)]
 mod signals;

@@ -212,8 +212,8 @@ fn fatal(message: String) -> Problem {
 
 /// The file's contents without one trailing newline (`echo secret > file` adds one).
 fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
-    let bytes =
-        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let bytes = super::secretfile::read(path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
     let mut text =
         String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
     if text.ends_with('\n') {

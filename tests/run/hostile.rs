@@ -82,3 +82,121 @@ fn vault_addr_userinfo_is_redacted() {
         "{stderr}"
     );
 }
+
+/// A stand-in Vault that reads a request, then sends `head` and `body` one byte every half
+/// second, on every connection, until the client hangs up.
+fn trickling(head: &'static str, body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                for byte in head.bytes().chain(body.bytes()) {
+                    if (&stream).write_all(&[byte]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Runs a one-reference start against `addr` with `--vault-timeout 2` and gives stderr; the
+/// launcher must give up on its own (the 120 s kill is only a backstop).
+fn gives_up_on(addr: &str) -> String {
+    let started = std::time::Instant::now();
+    let stderr = refused_with(
+        "DB_PASSWORD=vault://secret/app#db_password\n",
+        &[("VAULT_ADDR", addr), ("VAULT_TOKEN", ROOT_TOKEN)],
+        &["--vault-timeout", "2"],
+    );
+    // Generous: the deadline is 4 x 2 s; before, each byte restarted a 2 s read timeout.
+    assert!(started.elapsed() < Duration::from_secs(60), "{stderr}");
+    stderr
+}
+
+// regression: a Vault that trickled one byte every 0.5 s kept the launcher waiting for ever
+// (the timeout was per read).
+#[test]
+fn a_trickling_vault_is_given_up_on() {
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n";
+    let body = "{\"data\":{\"data\":{\"db_password\":\"x\"},\"metadata\":{\"version\":1}}}";
+    let stderr = gives_up_on(&trickling(head, body));
+    assert!(
+        stderr.contains("timed out") || stderr.contains("gave up on Vault"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("DB_PASSWORD"), "{stderr}");
+}
+
+// regression: slow header lines, likewise.
+#[test]
+fn slow_header_lines_are_given_up_on() {
+    let head = "HTTP/1.1 200 OK\r\nX-Slow-1: aaaaaaaaaaaaaaaaaaaa\r\nX-Slow-2: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\nX-Slow-3: cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\r\n\r\n";
+    let stderr = gives_up_on(&trickling(head, ""));
+    assert!(
+        stderr.contains("timed out") || stderr.contains("gave up on Vault"),
+        "{stderr}"
+    );
+}
+
+// regression: `--vault-timeout 18446744073709551615` panicked (an Instant overflow).
+#[test]
+fn huge_timeouts_are_refused_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for value in ["18446744073709551615", "18446744073709551615m", "2h"] {
+        let output = launcher(dir.path())
+            .args(["--vault-timeout", value, "--", "true"])
+            .output()
+            .unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(125), "{value}: {stderr}");
+        assert!(stderr.contains("from 1ms to 1h"), "{value}: {stderr}");
+    }
+    let vault = FakeVault::start();
+    let output = launcher(dir.path())
+        .env("VAULT_ADDR", &vault.addr)
+        .env("VAULT_TOKEN", ROOT_TOKEN)
+        .env("VAULT_CLIENT_TIMEOUT", "18446744073709551615")
+        .env("DB_PASSWORD", "vault://secret/app#db_password")
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(125), "{stderr}");
+    assert!(
+        stderr.contains("VAULT_CLIENT_TIMEOUT=18446744073709551615 is not valid"),
+        "{stderr}"
+    );
+}
+
+// regression: `file://` to a FIFO blocked for ever, `/dev/zero` was read until memory ran out,
+// and a file of any size was read whole.
+#[test]
+fn secret_files_must_be_small_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+    super::set_mode(&big, 0o600);
+    for (path, why) in [
+        (fifo.to_str().unwrap(), "not a regular file (a named pipe)"),
+        ("/dev/zero", "not a regular file (a device)"),
+        (big.to_str().unwrap(), "larger than 1 MiB"),
+    ] {
+        let stderr = refused_with(&format!("DB_PASSWORD=file://{path}\n"), &[], &[]);
+        assert!(stderr.contains("cannot resolve DB_PASSWORD"), "{stderr}");
+        assert!(stderr.contains(why), "{path}: {stderr}");
+    }
+}

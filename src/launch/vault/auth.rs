@@ -9,6 +9,7 @@ use super::error::{Errors, VaultError};
 use super::http::Http;
 use super::settings::{Login, SecretId, Settings};
 use crate::launch::notice::hide;
+use crate::launch::secretfile;
 use serde_json::{json, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -144,7 +145,8 @@ fn read_credential(what: &'static str, path: &Path) -> Result<String, VaultError
         path: path.display().to_string(),
         reason,
     };
-    let text = std::fs::read_to_string(path).map_err(|err| fail(err.to_string()))?;
+    let bytes = secretfile::read(path).map_err(|err| fail(err.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
     let text = text.trim_end_matches(['\n', '\r']).to_string();
     hide(&text);
     match text.is_empty() {
@@ -155,7 +157,7 @@ fn read_credential(what: &'static str, path: &Path) -> Result<String, VaultError
 
 /// The token `vault login` left in `~/.vault-token`, if there is one.
 fn token_file(path: &Path) -> Option<String> {
-    let token = std::fs::read_to_string(path).ok()?;
+    let token = String::from_utf8(secretfile::read(path).ok()?).ok()?;
     let token = token.trim().to_string();
     hide(&token);
     Some(token).filter(|t| !t.is_empty())

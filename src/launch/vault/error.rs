@@ -134,6 +134,26 @@ pub enum VaultError {
         tries: Tries,
     },
     #[error(
+        "gave up on Vault at {addr} after {after} in all ({what}; {tries}): the login and reads \
+         of one start, retries included, get 4 times the timeout; check that Vault is healthy, \
+         or raise --vault-timeout / VAULT_CLIENT_TIMEOUT"
+    )]
+    Deadline {
+        what: String,
+        addr: String,
+        after: String,
+        tries: Tries,
+    },
+    #[error(
+        "Vault at {addr} answered {what} with a body larger than {limit} MB, which no secret \
+         needs; check that VAULT_ADDR points at Vault and not at another service"
+    )]
+    TooLarge {
+        what: String,
+        addr: String,
+        limit: u64,
+    },
+    #[error(
         "cannot connect to Vault at {addr} ({what}; {tries}): {reason}; check VAULT_ADDR and \
          that Vault is running and reachable"
     )]
