@@ -43,7 +43,12 @@ pub enum Item {
 
 /// Every binding and skipped line, in file order (comments and blank lines are left out).
 pub fn read(text: &str) -> Vec<Item> {
-    let mut reader = Reader { text, at: 0 };
+    let mut reader = Reader {
+        text,
+        at: 0,
+        counted: Counted::default(),
+        unclosed: [None; 2],
+    };
     let mut items = Vec::new();
     while reader.at < text.len() {
         if let Some(item) = reader.binding() {
@@ -66,6 +71,19 @@ fn is_blank(c: char) -> bool {
 struct Reader<'a> {
     text: &'a str,
     at: usize,
+    counted: Counted,
+    /// Per quote kind (single, double): where a body ran to the end of the file unclosed,
+    /// and the last backslash-quote after it.
+    unclosed: [Option<(usize, Option<usize>)>; 2],
+}
+
+/// How far lines have been counted, so that placing each binding costs only the text since
+/// the last one (counting from the start every time would be quadratic in the file's size).
+#[derive(Default, Clone, Copy)]
+struct Counted {
+    at: usize,
+    lines: usize,
+    line_start: usize,
 }
 
 impl Reader<'_> {
@@ -82,8 +100,23 @@ impl Reader<'_> {
         self.at += len;
     }
 
-    fn pos(&self) -> Pos {
-        pos_at(self.text, self.at)
+    fn pos(&mut self) -> Pos {
+        if self.counted.at > self.at {
+            self.counted = Counted::default();
+        }
+        let bytes = self.text.as_bytes();
+        for i in self.counted.at..self.at {
+            if ends_line(bytes, i) {
+                self.counted.lines += 1;
+                self.counted.line_start = i + 1;
+            }
+        }
+        self.counted.at = self.at;
+        let column = self.text[self.counted.line_start..self.at].chars().count() + 1;
+        Pos {
+            line: self.counted.lines + 1,
+            column,
+        }
     }
 
     /// One `parse_binding` of python-dotenv; `None` for comments, blank lines and the end.
@@ -169,8 +202,7 @@ impl Reader<'_> {
         let start = self.at;
         let (quote, text) = match self.peek() {
             Some(q @ ('\'' | '"')) => {
-                let body_len =
-                    quoted_body(&self.rest()[1..], q).ok_or("a quoted value is not closed")?;
+                let body_len = self.body(q).ok_or("a quoted value is not closed")?;
                 let body = &self.text[self.at + 1..self.at + 1 + body_len];
                 let text = match q {
                     '\'' => (Quote::Single, decode(body, "\\'")),
@@ -193,6 +225,27 @@ impl Reader<'_> {
             source,
             pos,
         })
+    }
+
+    /// The body length of the value quoted with `quote` that opens here. Once a body has run
+    /// to the end of the file without a plain closing quote, no later one of the same kind
+    /// can find one either: remembering that keeps a file of unclosed quotes linear.
+    fn body(&mut self, quote: char) -> Option<usize> {
+        let kind = usize::from(quote == '"');
+        let start = self.at + 1;
+        if let Some((from, last_escaped)) = self.unclosed[kind] {
+            if start >= from {
+                return last_escaped.filter(|&at| at > start).map(|at| at - start);
+            }
+        }
+        let found = quoted_body(&self.text[start..], quote);
+        let closed = found.is_some_and(|len| {
+            self.text[start + len..].starts_with(quote) && !self.text[..start + len].ends_with('\\')
+        });
+        if !closed {
+            self.unclosed[kind] = Some((start, found.map(|len| start + len)));
+        }
+        found
     }
 
     /// `(?:[^\S\r\n]*#[^\r\n]*)?`
@@ -295,21 +348,9 @@ fn unquoted(line: &str) -> String {
     line[..cut].trim_end_matches(is_py_space).to_string()
 }
 
-/// The line and column of byte offset `at` (`\r\n`, `\n` and `\r` each end a line).
-pub fn pos_at(text: &str, at: usize) -> Pos {
-    let before = &text[..at];
-    let mut line = 1;
-    let mut line_start = 0;
-    let bytes = before.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-        if ends {
-            line += 1;
-            line_start = i + 1;
-        }
-    }
-    let column = before[line_start..].chars().count() + 1;
-    Pos { line, column }
+/// Whether the byte at `i` ends a line (`\r\n`, `\n` and `\r` each end one).
+fn ends_line(bytes: &[u8], i: usize) -> bool {
+    bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
 #[cfg(test)]

@@ -209,22 +209,24 @@ impl Scope<'_> {
             let literal = &text[cursor..reference.start];
             out.push_str(literal);
             cursor = reference.end;
-            let at = here(reference.start);
+            let at = || here(reference.start);
             let (piece, from_depth) = self.resolve(key, reference, &at, &mut findings)?;
             depth = depth.max(from_depth + 1);
             if depth > MAX_DEPTH {
                 return Err(format!(
-                    "{at}: {key} is built from values more than {MAX_DEPTH} references deep; \
-                     keyward refuses (an expansion bomb?); write the value out"
+                    "{}: {key} is built from values more than {MAX_DEPTH} references deep; \
+                     keyward refuses (an expansion bomb?); write the value out",
+                    at()
                 ));
             }
             self.expanded += piece.len();
             if out.len() + piece.len() > MAX_VALUE || self.expanded > MAX_EXPANDED {
                 return Err(format!(
-                    "{at}: {key} would be {} KiB or more after expanding {} ({} KiB expanded in \
+                    "{}: {key} would be {} KiB or more after expanding {} ({} KiB expanded in \
                      all env files so far); keyward refuses values over {} KiB and more than {} \
                      KiB of expansion in total (an expansion bomb?); write the value out, or \
                      pass a large value as a file:// reference",
+                    at(),
                     (out.len() + piece.len()) / 1024,
                     shown(reference.name),
                     self.expanded / 1024,
@@ -239,12 +241,13 @@ impl Scope<'_> {
         Ok((out, depth))
     }
 
-    /// One reference: keyward's text and the depth of the value it comes from.
+    /// One reference: keyward's text and the depth of the value it comes from. `at` places it
+    /// (called only for a message: counting columns on every reference would be quadratic).
     fn resolve(
         &self,
         key: &str,
         reference: &Reference<'_>,
-        at: &str,
+        at: &dyn Fn() -> String,
         findings: &mut Findings,
     ) -> Result<(String, usize), String> {
         let dash = match reference.default {
@@ -254,71 +257,90 @@ impl Scope<'_> {
         let name = dash.map_or(reference.name, |(name, _)| name);
         if WITHHELD.contains(&name) {
             return Err(format!(
-                "{at}: {key} refers to ${{{name}}}, a credential keyward-run uses to reach Vault \
+                "{}: {key} refers to ${{{name}}}, a credential keyward-run uses to reach Vault \
                  and never gives to the program; remove the reference (--pass-vault-token passes \
-                 VAULT_TOKEN itself, under its own name)"
+                 VAULT_TOKEN itself, under its own name)",
+                at()
             ));
         }
-        let theirs = self.python(reference.name).map_or_else(
-            || reference.default.map_or(0, |d| d.chars().count()),
-            |v| v.chars().count(),
-        );
         let (piece, depth) = match (self.keyward(name), dash, reference.default) {
             (Some((value, depth)), _, default) => {
                 if value.is_empty() && default.is_some() {
-                    findings.empty_default.get_or_insert(format!(
-                        "{at}: {name} is set but empty, so ${{{name}:-…}} in {key} adds nothing, \
-                         as in python-dotenv (a shell would use the default); give {name} a value \
-                         or leave it unset"
-                    ));
+                    note(&mut findings.empty_default, || {
+                        format!(
+                            "{}: {name} is set but empty, so ${{{name}:-…}} in {key} adds \
+                             nothing, as in python-dotenv (a shell would use the default); give \
+                             {name} a value or leave it unset",
+                            at()
+                        )
+                    });
                 }
                 (value.to_string(), depth)
             }
             (None, Some((_, default)), _) | (None, None, Some(default)) => (default.to_string(), 0),
             (None, None, None) => {
-                findings.unset.get_or_insert(format!(
-                    "{at}: {} in {key} is set nowhere (not in the process environment, not \
-                     earlier in the env files), so it adds nothing, as in python-dotenv; set it, \
-                     or write ${{NAME:-default}}",
-                    shown(name)
-                ));
+                note(&mut findings.unset, || {
+                    format!(
+                        "{}: {} in {key} is set nowhere (not in the process environment, not \
+                         earlier in the env files), so it adds nothing, as in python-dotenv; set \
+                         it, or write ${{NAME:-default}}",
+                        at(),
+                        shown(name)
+                    )
+                });
                 (String::new(), 0)
             }
         };
-        let ours = piece.chars().count();
         if dash.is_some() {
-            findings.shell_dash.get_or_insert(format!(
-                "{at}: keyward reads ${{{name}-…}} in {key} as a shell does ({name}, or the \
-                 default when {name} is unset: {}); python-dotenv reads a variable named \
-                 `{name}-…` ({}); write ${{{name}:-default}} for both to agree",
-                characters(ours),
-                characters(theirs)
-            ));
-        } else if self.python_files.get(name).is_some_and(Option::is_none) {
-            findings.precedence.get_or_insert(format!(
-                "{at}: {} in {key}: {name} is declared without a value earlier, which keyward \
-                 reads as unset ({}) and python-dotenv's dotenv_values as empty ({}); remove \
-                 the bare {name} line or give it a value",
-                shown(name),
-                characters(ours),
-                characters(theirs)
-            ));
-        } else if self.differs(name) {
-            findings.precedence.get_or_insert(format!(
-                "{at}: {} in {key} takes the process environment's value ({}), as \
-                 load_dotenv() does; python-dotenv's dotenv_values and `dotenv run` take the env \
-                 file's ({}); pass --override to prefer the env files",
-                shown(name),
-                characters(ours),
-                characters(theirs)
-            ));
+            note(&mut findings.shell_dash, || {
+                format!(
+                    "{}: keyward reads ${{{name}-…}} in {key} as a shell does ({name}, or the \
+                     default when {name} is unset: {}); python-dotenv reads a variable named \
+                     `{name}-…` ({}); write ${{{name}:-default}} for both to agree",
+                    at(),
+                    characters(piece.chars().count()),
+                    characters(self.python_piece(reference))
+                )
+            });
+        } else if findings.precedence.is_none() {
+            let bare = self.python_files.get(name).is_some_and(Option::is_none);
+            let why = match bare {
+                true => Some(format!(
+                    "{name} is declared without a value earlier, which keyward reads as unset \
+                     ({}) and python-dotenv's dotenv_values as empty ({}); remove the bare \
+                     {name} line or give it a value",
+                    characters(piece.chars().count()),
+                    characters(self.python_piece(reference))
+                )),
+                false => self.differs(name).then(|| {
+                    format!(
+                        "{name} is taken from the process environment ({}), as load_dotenv() \
+                         does; python-dotenv's dotenv_values and `dotenv run` take the env \
+                         file's ({}); pass --override to prefer the env files",
+                        characters(piece.chars().count()),
+                        characters(self.python_piece(reference))
+                    )
+                }),
+            };
+            findings.precedence =
+                why.map(|why| format!("{}: {} in {key}: {why}", at(), shown(name)));
         }
         Ok((piece, depth))
     }
 
+    /// The length of what python-dotenv substitutes for `reference`.
+    fn python_piece(&self, reference: &Reference<'_>) -> usize {
+        self.python(reference.name)
+            .or(reference.default)
+            .map_or(0, |value| value.chars().count())
+    }
+
     /// Whether keyward and python-dotenv's `dotenv_values` see different values for `name`.
     fn differs(&self, name: &str) -> bool {
-        self.keyward(name).map(|(v, _)| v) != self.python(name)
+        match (self.keyward(name).map(|(v, _)| v), self.python(name)) {
+            (Some(ours), Some(theirs)) => !std::ptr::eq(ours, theirs) && ours != theirs,
+            (ours, theirs) => ours.is_some() != theirs.is_some(),
+        }
     }
 
     /// keyward's lookup: the process environment first unless `--override`, then the files.
@@ -366,6 +388,13 @@ impl Scope<'_> {
                 message,
             });
         }
+    }
+}
+
+/// Fills an empty finding; the message is built only then.
+fn note(slot: &mut Option<String>, message: impl FnOnce() -> String) {
+    if slot.is_none() {
+        *slot = Some(message());
     }
 }
 

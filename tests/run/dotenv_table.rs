@@ -170,3 +170,26 @@ fn a_line_python_dotenv_skips_is_refused_at_its_column() {
 fn text_of(output: &std::process::Output) -> String {
     text(&output.stderr)
 }
+
+#[test]
+fn single_quoted_references_stay_literal_unless_asked_and_the_line_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".env", "BASE=/srv\nB='${BASE}/x'\n");
+    let output = launcher(dir.path())
+        .args(["--", "env", "-0"])
+        .output()
+        .unwrap();
+    assert_eq!(child_env(&output.stdout)["B"], "${BASE}/x");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(".env:2:4: B is single-quoted")
+            && stderr.contains("python-dotenv expands it (6 characters)")
+            && stderr.contains("--expand-single-quoted"),
+        "{stderr}"
+    );
+    let output = launcher(dir.path())
+        .args(["--expand-single-quoted", "--", "env", "-0"])
+        .output()
+        .unwrap();
+    assert_eq!(child_env(&output.stdout)["B"], "/srv/x");
+}
