@@ -3,18 +3,31 @@
 //! current line, and only while that end could still be the start of a secret; a newline or
 //! the end of the stream releases everything. Pure: bytes in, bytes out; no I/O.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 pub const MASK: &[u8] = b"****";
 
 pub struct Redactor {
+    /// Shared by the redactors of stdout and stderr (`another`): built once, held once.
+    shared: std::sync::Arc<Shared>,
+    pending: Vec<u8>,
+}
+
+pub struct Shared {
     matcher: Option<AhoCorasick>,
     /// Sorted, so "is this a proper prefix of some pattern" is a binary search.
     patterns: Vec<Vec<u8>>,
     /// Bytes that start some pattern: most positions are ruled out by one lookup.
     first: [bool; 256],
     longest: usize,
-    pending: Vec<u8>,
+}
+
+impl std::ops::Deref for Redactor {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 impl Redactor {
@@ -26,7 +39,11 @@ impl Redactor {
         let matcher = match patterns.is_empty() {
             true => None,
             false => Some(
+                // An NFA, never a DFA: a DFA's table is its states times the alphabet, which
+                // took gigabytes for a few 100 KB secrets, and building it was quadratic in
+                // repetitive ones (5000 spaces: 11 s).
                 AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
                     .match_kind(MatchKind::LeftmostLongest)
                     .build(&patterns)?,
             ),
@@ -36,13 +53,24 @@ impl Redactor {
             first[usize::from(pattern[0])] = true;
         }
         let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
-        Ok(Redactor {
+        let shared = Shared {
             matcher,
             patterns,
             first,
             longest,
+        };
+        Ok(Redactor {
+            shared: std::sync::Arc::new(shared),
             pending: Vec::new(),
         })
+    }
+
+    /// A redactor for another stream with the same patterns, sharing this one's automaton.
+    pub fn another(&self) -> Redactor {
+        Redactor {
+            shared: std::sync::Arc::clone(&self.shared),
+            pending: Vec::new(),
+        }
     }
 
     /// Takes the next piece of the stream; appends what can be shown already to `out`.
@@ -57,7 +85,8 @@ impl Redactor {
     }
 
     fn emit(&mut self, out: &mut Vec<u8>, at_end: bool) {
-        let Some(matcher) = &self.matcher else {
+        let shared = std::sync::Arc::clone(&self.shared);
+        let Some(matcher) = &shared.matcher else {
             out.append(&mut self.pending);
             return;
         };

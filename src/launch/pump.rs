@@ -19,8 +19,8 @@ pub fn run_masked(
     patterns: Vec<Vec<u8>>,
     core: &CoreLimit,
 ) -> Result<u8> {
-    let out = Redactor::new(patterns.clone()).context("failed to build the output mask")?;
-    let err = Redactor::new(patterns).context("failed to build the output mask")?;
+    let out = Redactor::new(patterns).context("failed to build the output mask")?;
+    let err = out.another();
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     // Blocked before any thread starts, so that only the forwarder ever takes these signals.
     #[cfg(unix)]

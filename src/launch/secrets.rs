@@ -54,8 +54,14 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
     values
 }
 
+/// Values longer than this are masked as written, not in their encoded forms: the forms are
+/// ten times the value, and the mask's automaton grows with them (five 100 KB secret files
+/// would cost hundreds of MB). Keys and certificates in PEM are well under it.
+pub const MAX_ENCODED: usize = 8 * 1024;
+
 /// The byte patterns to mask, sorted and without duplicates. None contains a newline: a
-/// multi-line value is masked line by line (and whole, in its encoded forms).
+/// multi-line value is masked line by line (and whole, in its encoded forms, up to
+/// `MAX_ENCODED` bytes).
 pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
     let mut patterns = Vec::new();
     for value in values {
@@ -65,7 +71,9 @@ pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
                 line.trim_end_matches('\r').as_bytes().to_vec(),
             );
         }
-        patterns.extend(encoded_forms(value.as_bytes()));
+        if value.len() <= MAX_ENCODED {
+            patterns.extend(encoded_forms(value.as_bytes()));
+        }
     }
     patterns.sort();
     patterns.dedup();

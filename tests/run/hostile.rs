@@ -200,3 +200,58 @@ fn secret_files_must_be_small_regular_files() {
         assert!(stderr.contains(why), "{path}: {stderr}");
     }
 }
+
+/// Runs `program` (sh) under `--mask` with `.env` holding `env_file`, inside `sh -c 'ulimit
+/// ...; exec keyward-run ...'` so that a blow-up ends in a failure rather than a stuck machine.
+fn masked_within(dir: &std::path::Path, ulimit: &str, program: &str) -> std::process::Output {
+    let run = assert_cmd::cargo::cargo_bin("keyward-run");
+    let script = format!("ulimit {ulimit}; exec \"$0\" --mask -- sh -c \"$1\"");
+    std::process::Command::new("sh")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .args(["-c", &script])
+        .arg(run)
+        .arg(program)
+        .output()
+        .unwrap()
+}
+
+// regression: five 100 KB file:// secrets made --mask take 3.2 GB (a DFA over every spelling).
+#[test]
+fn large_secrets_mask_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env_file = String::new();
+    for i in 0..5 {
+        // 100 KB of base64-like text, different for each file.
+        let value: String = (0..100_000u32)
+            .map(|n| {
+                let x = n.wrapping_mul(2_654_435_761).rotate_left(i + 7) ^ n;
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                    [(x % 64) as usize] as char
+            })
+            .collect();
+        let path = write(dir.path(), &format!("s{i}"), &value);
+        env_file.push_str(&format!("SECRET_{i}=file://{}\n", path.display()));
+    }
+    write(dir.path(), ".env", &env_file);
+    // 1 GB of address space: the old mask needed three times that and aborted.
+    let output = masked_within(dir.path(), "-v 1000000", "printf 'k=%s\\n' \"$SECRET_3\"");
+    assert_eq!(text(&output.stdout), "k=****\n", "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+// regression: a secret of 5000 spaces made --mask spend 11 s building its automaton.
+#[test]
+fn low_variety_secrets_mask_without_a_quadratic_build() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".env",
+        &format!("BLANK_SECRET=\"{}\"\n", " ".repeat(5000)),
+    );
+    // 5 s of CPU, a generous bound for what takes well under one.
+    let output = masked_within(dir.path(), "-t 5", "printf '<%s>\\n' \"$BLANK_SECRET\"");
+    assert_eq!(text(&output.stdout), "<****>\n", "{}", text(&output.stderr));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
