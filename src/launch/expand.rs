@@ -291,6 +291,23 @@ impl Scope<'_> {
                 (String::new(), 0)
             }
         };
+        self.differences(key, reference, dash, &piece, at, findings);
+        Ok((piece, depth))
+    }
+
+    /// Notes where python-dotenv's `dotenv_values` substitutes something else for `reference`
+    /// than keyward's `piece`: a shell-style `-` default, a bare `KEY` before, or the process
+    /// environment winning over the files.
+    fn differences(
+        &self,
+        key: &str,
+        reference: &Reference<'_>,
+        dash: Option<(&str, &str)>,
+        piece: &str,
+        at: &dyn Fn() -> String,
+        findings: &mut Findings,
+    ) {
+        let name = dash.map_or(reference.name, |(name, _)| name);
         if dash.is_some() {
             note(&mut findings.shell_dash, || {
                 format!(
@@ -325,7 +342,6 @@ impl Scope<'_> {
             findings.precedence =
                 why.map(|why| format!("{}: {} in {key}: {why}", at(), shown(name)));
         }
-        Ok((piece, depth))
     }
 
     /// The length of what python-dotenv substitutes for `reference`.
