@@ -464,4 +464,60 @@ mod tests {
         assert_eq!(shell_default("E-f"), Some(("E", "f")));
         assert_eq!(shell_default("1-f"), None);
     }
+
+    fn expand_text(text: &str) -> (Vec<(String, usize)>, Vec<Problem>) {
+        let file = crate::launch::envfile::parse(Path::new(".env"), text).unwrap();
+        let mut files = [file];
+        let problems = expand_files(&mut files, &BTreeMap::new(), Options::default());
+        let lengths = files[0]
+            .entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.len()))
+            .collect();
+        (lengths, problems)
+    }
+
+    fn fatal(problems: &[Problem]) -> Vec<&str> {
+        problems
+            .iter()
+            .filter(|p| p.level == Level::Fatal)
+            .map(|p| p.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn chains_deeper_than_the_bound_are_refused() {
+        let mut text = String::from("V_0=x\n");
+        for i in 1..=MAX_DEPTH + 1 {
+            text.push_str(&format!("V_{i}=${{V_{}}}\n", i - 1));
+        }
+        let (_, problems) = expand_text(&text);
+        let fatal = fatal(&problems);
+        assert_eq!(fatal.len(), 1, "{fatal:?}");
+        assert!(
+            fatal[0].starts_with(".env:34:6: V_33 is built from values more than 32"),
+            "{}",
+            fatal[0]
+        );
+    }
+
+    #[test]
+    fn total_expansion_is_bounded_across_values() {
+        let big = "b".repeat(100 * 1024);
+        let mut text = format!("BIG={big}\n");
+        for i in 0..12 {
+            text.push_str(&format!("COPY_{i}=${{BIG}}\n"));
+        }
+        let (lengths, problems) = expand_text(&text);
+        let fatal = fatal(&problems);
+        // 10 copies fit in 1 MiB; the 11th and later are refused, each by name.
+        assert_eq!(fatal.len(), 2, "{fatal:?}");
+        assert!(
+            fatal[0].contains("COPY_10 would be 100 KiB"),
+            "{}",
+            fatal[0]
+        );
+        assert_eq!(lengths[10], ("COPY_9".to_string(), big.len()));
+        assert_eq!(lengths[11], ("COPY_10".to_string(), 0));
+    }
 }
