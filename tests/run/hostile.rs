@@ -255,3 +255,84 @@ fn low_variety_secrets_mask_without_a_quadratic_build() {
     assert_eq!(text(&output.stdout), "<****>\n", "{}", text(&output.stderr));
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
+
+/// A stand-in Vault whose `secret/app` is `body` (status 200); the rest as usual.
+fn vault_with_app(body: String) -> FakeVault {
+    FakeVault::with(move |request| match request.path.as_str() {
+        "/v1/secret/data/app" => Reply::Json(200, body.clone()),
+        _ => vault_api(request),
+    })
+}
+
+fn refused_reading(vault: &FakeVault, field: &str) -> String {
+    refused_with(
+        &format!("DB_PASSWORD=vault://secret/app#{field}\n"),
+        &[("VAULT_ADDR", &vault.addr), ("VAULT_TOKEN", ROOT_TOKEN)],
+        &[],
+    )
+}
+
+// regression: a null field was reported as "has no field password (it has password)".
+#[test]
+fn a_null_field_is_called_null() {
+    let vault = vault_with_app(kv2(serde_json::json!({"password": null}), 1, "", false));
+    let stderr = refused_reading(&vault, "password");
+    assert!(
+        stderr.contains("field password of the secret at secret/data/app is null"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("has no field"), "{stderr}");
+}
+
+// regression: a secret with 100 000 fields made a 700 KB message.
+#[test]
+fn field_lists_are_capped() {
+    let fields: serde_json::Map<String, serde_json::Value> = (0..100_000)
+        .map(|i| (format!("field_{i:06}"), serde_json::Value::from("v")))
+        .collect();
+    let vault = vault_with_app(kv2(serde_json::Value::Object(fields), 1, "", false));
+    let stderr = refused_reading(&vault, "password");
+    assert!(
+        stderr.contains("has no field password (it has field_000000, "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("and 99980 more)"), "{stderr}");
+    assert!(stderr.len() < 4096, "{} bytes", stderr.len());
+}
+
+// regression: a body over 10 MB said "cannot connect… check VAULT_ADDR" after connecting.
+#[test]
+fn an_oversized_answer_says_so() {
+    let vault = vault_with_app(format!("{{\"pad\":\"{}\"}}", "x".repeat(11 << 20)));
+    let stderr = refused_reading(&vault, "password");
+    assert!(stderr.contains("with a body larger than 10 MB"), "{stderr}");
+    assert!(!stderr.contains("cannot connect"), "{stderr}");
+}
+
+// regression: a script whose `#!` interpreter is missing was "command not found".
+#[test]
+fn a_missing_interpreter_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write(
+        dir.path(),
+        "serve",
+        "#!/nonexistent/bin/python3 -u\nprint('hi')\n",
+    );
+    super::set_mode(&script, 0o755);
+    for mask in [&[][..], &["--mask"][..]] {
+        let output = launcher(dir.path())
+            .args(mask)
+            .args(["--", "./serve"])
+            .output()
+            .unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(127), "{stderr}");
+        assert!(
+            stderr.contains(
+                "./serve: cannot run it: /nonexistent/bin/python3 (named by its first line"
+            ),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("command not found"), "{stderr}");
+    }
+}
