@@ -11,9 +11,51 @@ use super::names;
 pub const MIN_LEN: usize = 6;
 
 /// Whether the launcher treats `var` (named `key`) as a secret: a resolved reference, a
-/// secret-named variable, or a value that reads like a generated credential.
+/// secret-named variable, or a value that is one by its shape whatever its name (a generated
+/// credential, a private key, an `Authorization` header, a connection string's password).
 pub fn holds_secret(key: &str, var: &Var) -> bool {
-    var.reference.is_some() || names::is_secret_name(key) || token_like(&var.value)
+    var.reference.is_some() || names::is_secret_name(key) || secret_shaped(&var.value)
+}
+
+/// A value that is a secret by what it holds, not by its variable's name.
+pub fn secret_shaped(value: &str) -> bool {
+    token_like(value)
+        || private_key(value)
+        || auth_credential(value).is_some()
+        || keyed_password(value).is_some()
+}
+
+/// A PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `BEGIN OPENSSH PRIVATE KEY`, ...).
+fn private_key(value: &str) -> bool {
+    value
+        .lines()
+        .any(|line| line.trim().starts_with("-----BEGIN ") && line.contains("PRIVATE KEY-----"))
+}
+
+/// The credential of an HTTP `Authorization` value: `Bearer eyJ…`, `Basic dXNl…`, `Token …`.
+pub fn auth_credential(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let (scheme, credential) = value.split_once(' ')?;
+    let known = ["bearer", "basic", "token", "digest", "negotiate"];
+    let credential = credential.trim();
+    (known.contains(&scheme.to_ascii_lowercase().as_str())
+        && credential.len() >= MIN_LEN
+        && !credential.contains(char::is_whitespace))
+    .then_some(credential)
+}
+
+/// The password of a `key=value;…` connection string (ADO.NET, ODBC, JDBC properties, libpq
+/// `password=…`): `Server=db;User Id=app;Password=s3cret;`.
+pub fn keyed_password(value: &str) -> Option<&str> {
+    let keys = [
+        "password", "pwd", "passwd", "pass", "secret", "token", "apikey", "api_key",
+    ];
+    value
+        .split([';', '&', ' ', '\n'])
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| keys.contains(&key.trim().to_ascii_lowercase().as_str()))
+        .map(|(_, password)| password.trim().trim_matches(['\'', '"', '{', '}']))
+        .filter(|password| password.len() >= 4)
 }
 
 /// A value that reads like a generated credential whatever its variable is called: 20 or more
@@ -48,7 +90,14 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
         .values()
         .map(|var| var.value.as_str())
         .chain(plan.process.values().map(String::as_str))
-        .filter_map(url_password)
+        .flat_map(|value| {
+            [
+                url_password(value),
+                keyed_password(value),
+                auth_credential(value),
+            ]
+        })
+        .flatten()
         .collect();
     values.extend(passwords);
     values
@@ -202,6 +251,30 @@ mod tests {
         assert!(contains(&patterns, "q=p%40ss+word%26x"));
         assert!(!contains(&patterns, "short"));
         assert!(patterns.iter().all(|p| !p.contains(&b'\n')));
+    }
+
+    #[test]
+    fn secrets_by_shape() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        assert!(secret_shaped(pem));
+        assert!(secret_shaped("Bearer abc.def-ghi"));
+        assert_eq!(auth_credential("Basic dXNlcjpwYXNz"), Some("dXNlcjpwYXNz"));
+        let conn = "Server=db;Database=app;User Id=app;Password=Conn-Pass-1;";
+        assert!(secret_shaped(conn));
+        assert_eq!(keyed_password(conn), Some("Conn-Pass-1"));
+        assert_eq!(
+            keyed_password("host=db password='pq-pass-9'"),
+            Some("pq-pass-9")
+        );
+        for plain in [
+            "production",
+            "Bearer",
+            "the basic plan",
+            "a=b;c=d",
+            "Token ring",
+        ] {
+            assert!(!secret_shaped(plain), "{plain}");
+        }
     }
 
     #[test]

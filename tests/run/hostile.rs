@@ -336,3 +336,41 @@ fn a_missing_interpreter_is_named() {
         assert!(!stderr.contains("command not found"), "{stderr}");
     }
 }
+
+const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4ss9Zk3bRmQxlqZ1QdT8ZR5HRk2f\n-----END PRIVATE KEY-----";
+
+// regression: values of variables whose names do not look secret were shown by --mask and
+// --dry-run: a PEM key in PRIVATE, `Bearer …` in AUTH_HEADER, `Password=` in CONN_STR.
+#[test]
+fn secrets_are_told_by_value_as_well_as_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = format!(
+        "PRIVATE=\"{PEM}\"\nAUTH_HEADER=Bearer hdr-Tok3n-8841\n\
+         CONN_STR=Server=db;User Id=app;Password=Conn-Pass-5521;\nPORT=8000\n"
+    );
+    write(dir.path(), ".env", &env_file);
+    let program = "printf '%s\\n' \"$PRIVATE\" \"$AUTH_HEADER\" \"$CONN_STR\" \"$PORT\"; \
+                   echo \"token only: ${AUTH_HEADER#Bearer }\"; \
+                   echo \"password only: ${CONN_STR##*Password=}\"";
+    let output = launcher(dir.path())
+        .args(["--mask", "--", "sh", "-c", program])
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for leaked in [
+        "MIIEvQIBADAN",
+        "VJTUt9Us8",
+        "hdr-Tok3n-8841",
+        "Conn-Pass-5521",
+    ] {
+        assert!(!stdout.contains(leaked), "{leaked} shown: {stdout}");
+    }
+    assert!(stdout.contains("8000\n"), "{stdout}");
+    let dry = launcher(dir.path()).arg("--dry-run").output().unwrap();
+    let dry = text(&dry.stdout);
+    for name in ["PRIVATE", "AUTH_HEADER", "CONN_STR"] {
+        let row = dry.lines().find(|l| l.starts_with(name)).unwrap();
+        assert!(row.contains("****("), "{row}");
+    }
+}
