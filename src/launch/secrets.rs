@@ -108,6 +108,14 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
 /// would cost hundreds of MB). Keys and certificates in PEM are well under it.
 pub const MAX_ENCODED: usize = 8 * 1024;
 
+/// Values up to this long are also masked in base64 wrapped into lines (`base64.encodebytes`,
+/// MIME and `base64(1)` at 76 columns, PEM and `openssl base64` at 64): every piece a line
+/// break can leave, at any alignment. The pieces cost about 40 times the value.
+pub const MAX_WRAPPED: usize = 1024;
+
+/// The line widths of wrapped base64.
+const WRAP_WIDTHS: [usize; 2] = [64, 76];
+
 /// The byte patterns to mask, sorted and without duplicates. None contains a newline: a
 /// multi-line value is masked line by line (and whole, in its encoded forms, up to
 /// `MAX_ENCODED` bytes).
@@ -122,6 +130,9 @@ pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
         }
         if value.len() <= MAX_ENCODED {
             patterns.extend(encoded_forms(value.as_bytes()));
+        }
+        if value.len() <= MAX_WRAPPED {
+            wrapped_forms(value.as_bytes(), &mut patterns);
         }
     }
     patterns.sort();
@@ -167,6 +178,41 @@ fn base64_forms(value: &[u8], patterns: &mut Vec<Vec<u8>>) {
             let tail = usize::from(shifted.len() % 3 != 0);
             if encoded.len() > head + tail {
                 push(patterns, encoded[head..encoded.len() - tail].to_vec());
+            }
+        }
+    }
+}
+
+/// The pieces of the value's base64 that wrapping at `WRAP_WIDTHS` can leave on a line: a
+/// line break falls on a 4-character group boundary, so a piece starts at the value's first
+/// character or on a boundary, and ends at its last character (padding included when the value
+/// ends the data) or on a boundary. Pieces shorter than `MIN_LEN` are not kept.
+fn wrapped_forms(value: &[u8], patterns: &mut Vec<Vec<u8>>) {
+    for alphabet in [STANDARD, URL_SAFE] {
+        for offset in 0..3 {
+            let mut shifted = vec![0u8; offset];
+            shifted.extend_from_slice(value);
+            let mut encoded = base64(&shifted, alphabet);
+            let head = [0, 2, 3][offset];
+            let cut_end = encoded.len() - usize::from(shifted.len() % 3 != 0);
+            let pad = (3 - shifted.len() % 3) % 3;
+            encoded.extend(std::iter::repeat_n(b'=', pad));
+            let boundaries: Vec<usize> = (head..=encoded.len()).filter(|b| b % 4 == 0).collect();
+            for width in WRAP_WIDTHS {
+                for &start in std::iter::once(&head).chain(&boundaries) {
+                    // A piece ends on a boundary, at the cut end, or (padded) at the very end.
+                    let ends = boundaries
+                        .iter()
+                        .copied()
+                        .chain([cut_end, encoded.len()])
+                        .filter(|&end| end > start && end - start <= width)
+                        .filter(|&end| end <= cut_end || end == encoded.len());
+                    for end in ends {
+                        if start == head || end - start == width || end >= cut_end {
+                            push(patterns, encoded[start..end].to_vec());
+                        }
+                    }
+                }
             }
         }
     }
@@ -241,6 +287,43 @@ mod tests {
                 contains(&patterns, &encoded),
                 "prefix {prefix:?}: {encoded}"
             );
+        }
+    }
+
+    /// Python's `base64.encodebytes`: 76 columns, each line ending in a newline.
+    fn encodebytes(bytes: &[u8]) -> String {
+        let mut encoded = base64(bytes, STANDARD);
+        encoded.extend(std::iter::repeat_n(b'=', (3 - bytes.len() % 3) % 3));
+        let lines: Vec<&[u8]> = encoded.chunks(76).collect();
+        lines
+            .iter()
+            .map(|l| format!("{}\n", String::from_utf8_lossy(l)))
+            .collect()
+    }
+
+    #[test]
+    fn wrapped_base64_is_masked_line_by_line() {
+        let secret: String = (0..150)
+            .map(|i| char::from(b'!' + (i * 7 % 90) as u8))
+            .collect();
+        let patterns = patterns(&[&secret]);
+        for prefix in ["", "a", "ab", "abc", "user:", &"p".repeat(50)] {
+            let mut data = prefix.as_bytes().to_vec();
+            data.extend_from_slice(secret.as_bytes());
+            data.extend_from_slice(b"-tail");
+            let wrapped = encodebytes(&data);
+            let unwrapped = String::from_utf8(base64(&data, STANDARD)).unwrap();
+            let secret_part = &unwrapped[(prefix.len() * 4).div_ceil(3) + 1..unwrapped.len() - 9];
+            for line in wrapped.lines() {
+                // Every line that holds 6 or more characters of the secret's encoding must hold
+                // a pattern: the pieces cover all of it.
+                let held = (0..line.len().saturating_sub(5))
+                    .any(|i| secret_part.contains(&line[i..i + 6]));
+                assert!(
+                    !held || contains(&patterns, line),
+                    "prefix {prefix:?}: {line}"
+                );
+            }
         }
     }
 

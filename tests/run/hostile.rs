@@ -374,3 +374,34 @@ fn secrets_are_told_by_value_as_well_as_by_name() {
         assert!(row.contains("****("), "{row}");
     }
 }
+
+// regression: base64 wrapped at 76 columns (Python's `base64.encodebytes`) or 64 (PEM) was
+// shown: only whole-line encodings were masked.
+#[test]
+fn wrapped_base64_is_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret: String = (0..120u32)
+        .map(|i| char::from(b'0' + ((i * 37 + 11) % 75) as u8))
+        .filter(|c| !"\"'\\$`#=".contains(*c))
+        .collect();
+    write(dir.path(), ".env", &format!("API_SECRET='{secret}'\n"));
+    let program = "import base64, os, textwrap\nk = os.environ['API_SECRET'].encode()\n\
+                   for p in [b'', b'u', b'us', b'user:']:\n\
+                   \x20   print(base64.encodebytes(p + k + b'!').decode(), end='')\n    print('--')\n\
+                   \x20   print('\\n'.join(textwrap.wrap(base64.b64encode(p + k).decode(), 64)))\n\
+                   \x20   print('--')";
+    let output = launcher(dir.path())
+        .args(["--mask", "--", "python3", "-c", program])
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let blocks: Vec<&str> = stdout.split("--\n").filter(|b| !b.is_empty()).collect();
+    assert_eq!(blocks.len(), 8, "{stdout}");
+    for block in blocks {
+        // What is left is the encoding of the prefix and the edges that depend on it.
+        let left: String = block.replace("****", "").split_whitespace().collect();
+        assert!(left.len() <= 12, "{left:?} left of:\n{block}");
+        assert!(block.lines().count() >= 2, "not wrapped: {block}");
+    }
+}
