@@ -4,7 +4,7 @@
 
 use super::exec::{self, StartError};
 use super::harden::CoreLimit;
-use super::mask::Redactor;
+use super::mask::{Redactor, Spellings};
 use anyhow::{Context, Result};
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -16,7 +16,7 @@ const CHUNK: usize = 64 * 1024;
 pub fn run_masked(
     mut command: Command,
     program: &OsString,
-    patterns: Vec<Vec<u8>>,
+    patterns: Spellings,
     core: &CoreLimit,
 ) -> Result<u8> {
     let out = Redactor::new(patterns).context("failed to build the output mask")?;

@@ -5,6 +5,7 @@
 //! password of any `scheme://user:password@host` value. Produces byte patterns for `mask`.
 
 use super::env::{Plan, Var, WITHHELD};
+use super::mask::Spellings;
 use super::names;
 
 /// Shorter values would mask common words; they are left alone.
@@ -116,17 +117,20 @@ pub const MAX_WRAPPED: usize = 1024;
 /// The line widths of wrapped base64.
 const WRAP_WIDTHS: [usize; 2] = [64, 76];
 
-/// The byte patterns to mask, sorted and without duplicates. None contains a newline: a
+/// The byte patterns to mask, sorted and without duplicates, and the plain values (their
+/// ends are masked at line starts; up to `MAX_ENCODED` bytes). None contains a newline: a
 /// multi-line value is masked line by line (and whole, in its encoded forms, up to
 /// `MAX_ENCODED` bytes).
-pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
+pub fn patterns(values: &[&str]) -> Spellings {
     let mut patterns = Vec::new();
+    let mut plain = Vec::new();
     for value in values {
         for line in value.split('\n') {
-            push(
-                &mut patterns,
-                line.trim_end_matches('\r').as_bytes().to_vec(),
-            );
+            let line = line.trim_end_matches('\r').as_bytes();
+            push(&mut patterns, line.to_vec());
+            if value.len() <= MAX_ENCODED {
+                push(&mut plain, line.to_vec());
+            }
         }
         if value.len() <= MAX_ENCODED {
             patterns.extend(encoded_forms(value.as_bytes()));
@@ -137,7 +141,7 @@ pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
     }
     patterns.sort();
     patterns.dedup();
-    patterns
+    Spellings { patterns, plain }
 }
 
 /// The value's base64 and URL-encoded spellings (not the value itself), each at least
@@ -277,7 +281,7 @@ mod tests {
     #[test]
     fn base64_forms_survive_any_alignment() {
         let secret = "s3cr3t-Value/42"; // keyward:allow (test value)
-        let patterns = patterns(&[secret]);
+        let patterns = patterns(&[secret]).patterns;
         for prefix in ["", "a", "ab", "abc", "user:"] {
             let mut text = prefix.as_bytes().to_vec();
             text.extend_from_slice(secret.as_bytes());
@@ -306,7 +310,7 @@ mod tests {
         let secret: String = (0..150)
             .map(|i| char::from(b'!' + (i * 7 % 90) as u8))
             .collect();
-        let patterns = patterns(&[&secret]);
+        let patterns = patterns(&[&secret]).patterns;
         for prefix in ["", "a", "ab", "abc", "user:", &"p".repeat(50)] {
             let mut data = prefix.as_bytes().to_vec();
             data.extend_from_slice(secret.as_bytes());
@@ -329,7 +333,7 @@ mod tests {
 
     #[test]
     fn url_forms_and_short_values() {
-        let patterns = patterns(&["p@ss word&x", "short"]);
+        let patterns = patterns(&["p@ss word&x", "short"]).patterns;
         assert!(contains(&patterns, "q=p%40ss%20word%26x"));
         assert!(contains(&patterns, "q=p%40ss+word%26x"));
         assert!(!contains(&patterns, "short"));

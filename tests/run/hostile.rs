@@ -405,3 +405,24 @@ fn wrapped_base64_is_masked() {
         assert!(block.lines().count() >= 2, "not wrapped: {block}");
     }
 }
+
+// regression: a value written half to stdout and half to stderr showed both halves. Each
+// stream is masked on its own: a piece is masked where it ends or starts its line.
+#[test]
+fn a_value_split_between_stdout_and_stderr_shows_neither_half() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "sk_live_51Hq-Split/Me+42";
+    write(dir.path(), ".env", &format!("STRIPE_SECRET_KEY={secret}\n"));
+    let program = "import os, sys\nk = os.environ['STRIPE_SECRET_KEY']\n\
+                   sys.stdout.write('key: ' + k[:11]); sys.stdout.flush()\n\
+                   sys.stderr.write(k[11:] + ' (from stderr)\\n'); sys.stderr.flush()\n\
+                   print()\n\
+                   print(k[:14]); print(k[14:] + ' (next line)')";
+    let output = launcher(dir.path())
+        .args(["--mask", "--", "python3", "-c", program])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "key: ****\n****\n**** (next line)\n");
+    assert_eq!(text(&output.stderr), "**** (from stderr)\n");
+}
