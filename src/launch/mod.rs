@@ -104,8 +104,11 @@ fn prepare(
         strict: config.profile == Profile::Production,
     };
     problems.extend(resolve::resolve_all(&mut plan, &options));
+    // A reference left unresolved is not a secret: messages name it.
     for value in secrets::secret_values(&plan) {
-        notice::hide(value);
+        if refs::parse(value).is_none() {
+            notice::hide(value);
+        }
     }
     let mut required = config.require.clone();
     if let Some(schema) = &config.schema {

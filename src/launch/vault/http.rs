@@ -185,7 +185,10 @@ impl Http {
                 what,
                 addr,
                 after: format!("{:?}", self.timeout),
-                stage: stage.to_string(),
+                stage: match stage {
+                    ureq::Timeout::Global => "request".to_string(),
+                    other => other.to_string(),
+                },
                 tries,
             },
             ureq::Error::Io(err) if is_tls(&err) => VaultError::Tls {
