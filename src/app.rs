@@ -68,13 +68,13 @@ fn cmd_pre_commit(args: PreCommitArgs) -> Result<ExitCode> {
                 branch: Some(to),
                 commits: None,
             };
-            gitscan::history(&cfg, &rules, repo, &sel)?
+            gitscan::history(&cfg, rules, repo, &sel)?
         }
-        PreCommitRun::Staged => gitscan::staged(&cfg, &rules, repo)?,
-        PreCommitRun::Files => scan::tree::scan_paths(&cfg, &rules, &args.files, false),
+        PreCommitRun::Staged => gitscan::staged(&cfg, rules, repo)?,
+        PreCommitRun::Files => scan::tree::scan_paths(&cfg, rules, &args.files, false),
     };
     filters.apply(&mut summary);
-    report::write(&summary, &rules, &cfg.report_options())?;
+    report::write(&summary, rules, &cfg.report_options())?;
     Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
@@ -86,21 +86,21 @@ fn cmd_history(args: HistoryArgs) -> Result<ExitCode> {
     let mut state = None;
     let mut summary = match (args.cache, &cfg.known, &args.since_state) {
         (_, _, Some(file)) => {
-            let (summary, pending) = scan::state::history(&cfg, &rules, &args.repo, file)?;
+            let (summary, pending) = scan::state::history(&cfg, rules, &args.repo, file)?;
             state = Some(pending);
             summary
         }
         (true, Some(known), None) if history_coverage(&sel) == Coverage::History => {
-            cached_history(&cfg, &rules, &args.repo, known)?
+            cached_history(&cfg, rules, &args.repo, known)?
         }
-        _ => gitscan::history(&cfg, &rules, &args.repo, &sel)?,
+        _ => gitscan::history(&cfg, rules, &args.repo, &sel)?,
     };
     let coverage = match state {
         Some(_) => Coverage::Partial,
         None => history_coverage(&sel),
     };
     filters.with_coverage(coverage).apply(&mut summary);
-    report::write(&summary, &rules, &cfg.report_options())?;
+    report::write(&summary, rules, &cfg.report_options())?;
     if let Some(state) = state {
         state.save(&summary)?;
     }
@@ -160,9 +160,9 @@ fn history_selection(range: &HistoryRange) -> Selection {
 /// `keyward staged`: the change `git commit` would record (the pre-commit hook).
 fn cmd_staged(args: StagedArgs) -> Result<ExitCode> {
     let (cfg, rules, filters) = prepare(&args.common, &args.repo)?;
-    let mut summary = gitscan::staged(&cfg, &rules, &args.repo)?;
+    let mut summary = gitscan::staged(&cfg, rules, &args.repo)?;
     filters.apply(&mut summary);
-    report::write(&summary, &rules, &cfg.report_options())?;
+    report::write(&summary, rules, &cfg.report_options())?;
     Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
@@ -197,9 +197,9 @@ fn cmd_scan(args: ScanArgs) -> Result<ExitCode> {
     } else {
         Coverage::Partial
     };
-    let mut summary = scan::tree::scan_paths(&cfg, &rules, &args.paths, args.no_ignore);
+    let mut summary = scan::tree::scan_paths(&cfg, rules, &args.paths, args.no_ignore);
     filters.with_coverage(coverage).apply(&mut summary);
-    report::write(&summary, &rules, &cfg.report_options())?;
+    report::write(&summary, rules, &cfg.report_options())?;
     Ok(scan::tree::exit_code(&summary, &cfg))
 }
 
@@ -224,7 +224,7 @@ fn cmd_baseline(args: BaselineArgs) -> Result<ExitCode> {
         return cmd_baseline_upgrade(&args);
     }
     let (cfg, rules, filters) = prepare(&args.common, &args.path)?;
-    let (mut summary, coverage) = baseline_scan(&args, &cfg, &rules)?;
+    let (mut summary, coverage) = baseline_scan(&args, &cfg, rules)?;
     filters.without_baseline().apply(&mut summary);
     let output = (cfg.output.clone()).unwrap_or_else(|| PathBuf::from(baseline::DEFAULT_FILE));
     let update = baseline::Update {

@@ -440,8 +440,9 @@ fn the_project_file_can_name_known_secrets_and_the_env_file_itself_is_not_report
     let p = Project::new();
     p.write(
         ".keyward.yaml",
-        "known_secrets: [.env, missing/.env.production]\n",
+        "known_secrets: [.env, missing/.env.production, config]\n",
     );
+    std::fs::create_dir(p.path().join("config")).unwrap();
     p.write(".env", format!("API_TOKEN={API_TOKEN}\n"));
     p.write("client.py", format!("TOKEN = '{API_TOKEN}'\n"));
     let out = p
@@ -458,6 +459,11 @@ fn the_project_file_can_name_known_secrets_and_the_env_file_itself_is_not_report
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("missing/.env.production (no such file)"),
+        "{stderr}"
+    );
+    // regression: a directory was reported as "no such file".
+    assert!(
+        stderr.contains("config (a directory, not a file)"),
         "{stderr}"
     );
 }

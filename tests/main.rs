@@ -8,6 +8,7 @@
 mod action;
 mod baseline;
 mod baseline_hash;
+mod envfuzz;
 mod fuzz;
 mod gate;
 mod gitrepo;

@@ -5,7 +5,10 @@
 
 #![cfg(unix)]
 
+mod dotenv_table;
 mod fakevault;
+mod half_configured;
+mod hostile;
 mod leaks;
 mod mask;
 mod refusals;

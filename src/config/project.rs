@@ -74,7 +74,7 @@ impl Project {
     }
 
     /// The `known_secrets` files that exist, as paths from the current directory, and a note
-    /// for those that do not.
+    /// for those that do not (or are directories or other non-files).
     pub fn known_secret_files(&self) -> (Vec<PathBuf>, Option<String>) {
         let base = self
             .file
@@ -88,9 +88,16 @@ impl Project {
             .map(|path| base.join(path))
             .partition(|path| path.is_file());
         let note = (!missing.is_empty()).then(|| {
-            let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+            let names: Vec<String> = missing
+                .iter()
+                .map(|path| match path.is_dir() {
+                    true => format!("{} (a directory, not a file)", path.display()),
+                    false if path.exists() => format!("{} (not a regular file)", path.display()),
+                    false => format!("{} (no such file)", path.display()),
+                })
+                .collect();
             format!(
-                "{}: known_secrets: not looking for the values of {} (no such file)",
+                "{}: known_secrets: not looking for the values of {}",
                 self.name(),
                 names.join(", ")
             )

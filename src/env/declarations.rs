@@ -1,6 +1,6 @@
 //! A light reader of env-file syntax that dotenvy does not expose: on which line each key is
-//! declared, and the comments around it. Used for provenance (`.env:12`) and for reading an
-//! `.env.example` schema. It never interprets values: dotenvy parses those.
+//! declared, and the comments around it, for reading an `.env.example` schema. It never
+//! interprets values: `dialect` reads those (and the line and column of each entry).
 
 /// One `KEY=value` (or bare `KEY`) line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub fn declarations(text: &str) -> Vec<Decl> {
 fn declaration(line: &str, number: usize, above: Option<String>) -> Option<(Decl, Option<char>)> {
     let line = line.strip_prefix("export ").map_or(line, str::trim_start);
     let key_len = line
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
         .unwrap_or(line.len());
     if key_len == 0 {
         return None;
@@ -96,14 +96,6 @@ fn closing_quote(text: &str, quote: char) -> Option<usize> {
     None
 }
 
-/// The last line on which each key is declared (a later declaration wins).
-pub fn last_lines(text: &str) -> std::collections::HashMap<String, usize> {
-    declarations(text)
-        .into_iter()
-        .map(|d| (d.key, d.line))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,10 +121,5 @@ mod tests {
             .map(|d| (d.key, d.line))
             .collect();
         assert_eq!(keys, [("CERT".to_string(), 1), ("NEXT".to_string(), 4)]);
-    }
-
-    #[test]
-    fn later_declaration_wins() {
-        assert_eq!(last_lines("A=1\nB=2\nA=3\n")["A"], 3);
     }
 }

@@ -8,7 +8,7 @@
 use super::plan::{self, Origin, Plan};
 use super::problems::Level;
 use super::vault::VaultFlags;
-use super::{dotenv, resolve, sensitive};
+use super::{dotenv, expand, resolve, sensitive};
 use anyhow::{bail, Context, Result};
 use std::fmt;
 use std::io::Read;
@@ -65,7 +65,20 @@ pub fn load(paths: &[PathBuf]) -> Result<KnownValues> {
     for path in paths {
         files.push(read_env_file(path)?);
     }
-    let mut plan = Plan::new(plan::process_env(), &files, true);
+    let process = plan::process_env();
+    let expansion = expand::Options {
+        override_existing: true,
+        expand_single_quoted: false,
+    };
+    let refused: Vec<String> = expand::expand_files(&mut files, &process, expansion)
+        .into_iter()
+        .filter(|problem| problem.level == Level::Fatal)
+        .map(|problem| problem.message)
+        .collect();
+    if !refused.is_empty() {
+        bail!("failed to read the known secrets: {}", refused.join("; "));
+    }
+    let mut plan = Plan::new(process, &files, true);
     drop(files);
     // Only the files' values are looked for: a reference in the process environment is not
     // resolved (the environment only says where Vault is and how to log in).
@@ -140,15 +153,21 @@ pub fn encoded_forms(value: &[u8]) -> Vec<Vec<u8>> {
     sensitive::encoded_forms(value)
 }
 
-/// The values as env-file text that `dotenv::parse` reads back unchanged (for handing them to
+/// The values as env-file text that keyward reads back unchanged (for handing them to
 /// `keyward history --known-secrets -` through a pipe, never through argv). One line per
 /// variable, its whole value: a URL's password is not written under the URL's name (it would
 /// replace the URL, and a password too short to look for would lose both); the reader's
-/// `select` derives it again. Each value is single-quoted (taken literally) unless it holds a
-/// quote or line break, then double-quoted with escapes.
+/// `select` derives it again. A value is written bare when python-dotenv's unquoted reading
+/// keeps it whole, else single-quoted (never expanded) with `\\` and `\'` escaped. A quoted
+/// value ending in a backslash can only be closed when no quote follows it in the file
+/// (python-dotenv's grammar), so those come last.
 pub fn to_env_text(values: &[KnownValue]) -> String {
     let mut text = String::new();
-    for known in values.iter().filter(|v| v.part == Part::Whole) {
+    let (last, first): (Vec<_>, Vec<_>) = values
+        .iter()
+        .filter(|v| v.part == Part::Whole)
+        .partition(|known| !bare(&known.value) && known.value.ends_with('\\'));
+    for known in first.into_iter().chain(last) {
         text.push_str(&known.name);
         text.push('=');
         quote(&known.value, &mut text);
@@ -157,25 +176,34 @@ pub fn to_env_text(values: &[KnownValue]) -> String {
     text
 }
 
+/// Whether an unquoted value reads back whole: one line, no surrounding space, no quote or
+/// `#` at the start, no ` #` comment, no `${`.
+fn bare(value: &str) -> bool {
+    let space = super::dialect::is_py_space;
+    !value.is_empty()
+        && !value.contains(['\r', '\n'])
+        && !value.starts_with(['\'', '"', '#'])
+        && !value.starts_with(space)
+        && !value.ends_with(space)
+        && !value.contains("${")
+        && !value
+            .char_indices()
+            .any(|(i, c)| c == '#' && value[..i].ends_with(space))
+}
+
 fn quote(value: &str, out: &mut String) {
-    if !value.contains(['\'', '\n', '\r']) {
-        out.push('\'');
+    if bare(value) {
         out.push_str(value);
-        out.push('\'');
         return;
     }
-    out.push('"');
+    out.push('\'');
     for c in value.chars() {
-        match c {
-            '\\' | '"' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            _ => out.push(c),
+        if c == '\\' || c == '\'' {
+            out.push('\\');
         }
+        out.push(c);
     }
-    out.push('"');
+    out.push('\'');
 }
 
 #[cfg(test)]
@@ -254,6 +282,9 @@ mod tests {
             "dollar $HOME ${PATH} \\ backslash",
             "ünïcödé-välüé",
             "# not a comment = either",
+            "  padded ${X} #x ",
+            "ends in a backslash\\",
+            "multi\nline ends in a backslash\\",
         ];
         let values: Vec<KnownValue> = nasty
             .iter()

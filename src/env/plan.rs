@@ -71,7 +71,7 @@ impl Plan {
     ) -> Plan {
         let mut vars: BTreeMap<String, Var> = BTreeMap::new();
         for file in files {
-            for entry in &file.entries {
+            for entry in file.entries.iter().filter(|entry| !entry.bare) {
                 let origin = Origin::File {
                     path: file.path.clone(),
                     line: entry.line,

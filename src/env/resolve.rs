@@ -182,6 +182,7 @@ fn load_path(
             problems.push(fatal(message));
             continue;
         }
+        super::hidden::hide(&value);
         let origin = Origin::Vault(format!("--vault-path {}", spec.text));
         let reference = format!("vault://{}#{field}", spec.secret);
         plan.layer(&key, value, origin, reference);
@@ -189,6 +190,7 @@ fn load_path(
 }
 
 fn set(plan: &mut Plan, key: &str, secret: String) {
+    super::hidden::hide(&secret);
     let var = plan.vars.get_mut(key).expect("key comes from the plan");
     let reference = std::mem::replace(&mut var.value, secret);
     var.reference = Some(reference);
@@ -210,8 +212,8 @@ fn fatal(message: String) -> Problem {
 
 /// The file's contents without one trailing newline (`echo secret > file` adds one).
 fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
-    let bytes =
-        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let bytes = super::secretfile::read(path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
     let mut text =
         String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
     if text.ends_with('\n') {

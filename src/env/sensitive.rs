@@ -9,13 +9,63 @@
 use super::names;
 use super::plan::{Plan, Var, WITHHELD};
 
+/// What to mask: `patterns` wherever they occur; the ends of `plain` values (secrets as written,
+/// line by line) also where a line starts with them. Built here, used by the launcher's mask.
+#[derive(Default)]
+pub struct Spellings {
+    pub patterns: Vec<Vec<u8>>,
+    pub plain: Vec<Vec<u8>>,
+}
+
 /// Shorter values would mask common words; they are left alone.
 pub const MIN_LEN: usize = 6;
 
 /// Whether the launcher treats `var` (named `key`) as a secret: a resolved reference, a
-/// secret-named variable, or a value that reads like a generated credential.
+/// secret-named variable, or a value that is one by its shape whatever its name (a generated
+/// credential, a private key, an `Authorization` header, a connection string's password).
 pub fn holds_secret(key: &str, var: &Var) -> bool {
-    var.reference.is_some() || names::is_secret_name(key) || token_like(&var.value)
+    var.reference.is_some() || names::is_secret_name(key) || secret_shaped(&var.value)
+}
+
+/// A value that is a secret by what it holds, not by its variable's name.
+pub fn secret_shaped(value: &str) -> bool {
+    token_like(value)
+        || private_key(value)
+        || auth_credential(value).is_some()
+        || keyed_password(value).is_some()
+}
+
+/// A PEM private key (`-----BEGIN RSA PRIVATE KEY-----`, `BEGIN OPENSSH PRIVATE KEY`, ...).
+fn private_key(value: &str) -> bool {
+    value
+        .lines()
+        .any(|line| line.trim().starts_with("-----BEGIN ") && line.contains("PRIVATE KEY-----"))
+}
+
+/// The credential of an HTTP `Authorization` value: `Bearer eyJ…`, `Basic dXNl…`, `Token …`.
+pub fn auth_credential(value: &str) -> Option<&str> {
+    let value = value.trim();
+    let (scheme, credential) = value.split_once(' ')?;
+    let known = ["bearer", "basic", "token", "digest", "negotiate"];
+    let credential = credential.trim();
+    (known.contains(&scheme.to_ascii_lowercase().as_str())
+        && credential.len() >= MIN_LEN
+        && !credential.contains(char::is_whitespace))
+    .then_some(credential)
+}
+
+/// The password of a `key=value;…` connection string (ADO.NET, ODBC, JDBC properties, libpq
+/// `password=…`): `Server=db;User Id=app;Password=s3cret;`.
+pub fn keyed_password(value: &str) -> Option<&str> {
+    let keys = [
+        "password", "pwd", "passwd", "pass", "secret", "token", "apikey", "api_key",
+    ];
+    value
+        .split([';', '&', ' ', '\n'])
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| keys.contains(&key.trim().to_ascii_lowercase().as_str()))
+        .map(|(_, password)| password.trim().trim_matches(['\'', '"', '{', '}']))
+        .filter(|password| password.len() >= 4)
 }
 
 /// A value that reads like a generated credential whatever its variable is called: 20 or more
@@ -49,20 +99,44 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
             values.push(value.as_str());
         }
     }
+    fn passwords(value: &str) -> [Option<&str>; 3] {
+        [
+            url_password(value),
+            keyed_password(value),
+            auth_credential(value),
+        ]
+    }
     values.extend(
         plan.vars
             .values()
-            .filter_map(|var| url_password(&var.value)),
+            .flat_map(|var| passwords(&var.value))
+            .flatten(),
     );
-    let inherited = plan.process.values().filter_map(|v| url_password(v));
+    let inherited = plan.process.values().flat_map(|v| passwords(v)).flatten();
     values.extend(inherited.filter(|p| p.len() >= MIN_LEN));
     values
 }
 
-/// The byte patterns to mask, sorted and without duplicates. None contains a newline: a
-/// multi-line value is masked line by line (and whole, in its encoded forms).
-pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
+/// Values longer than this are masked as written, not in their encoded forms: the forms are
+/// ten times the value, and the mask's automaton grows with them (five 100 KB secret files
+/// would cost hundreds of MB). Keys and certificates in PEM are well under it.
+pub const MAX_ENCODED: usize = 8 * 1024;
+
+/// Values up to this long are also masked in base64 wrapped into lines (`base64.encodebytes`,
+/// MIME and `base64(1)` at 76 columns, PEM and `openssl base64` at 64): every piece a line
+/// break can leave, at any alignment. The pieces cost about 40 times the value.
+pub const MAX_WRAPPED: usize = 1024;
+
+/// The line widths of wrapped base64.
+const WRAP_WIDTHS: [usize; 2] = [64, 76];
+
+/// The byte patterns to mask, sorted and without duplicates, and the plain values (their
+/// ends are masked at line starts; up to `MAX_ENCODED` bytes). None contains a newline: a
+/// multi-line value is masked line by line (and whole, in its encoded forms, up to
+/// `MAX_ENCODED` bytes).
+pub fn patterns(values: &[&str]) -> Spellings {
     let mut patterns = Vec::new();
+    let mut plain = Vec::new();
     for value in values {
         if !value.contains('\n') {
             // Hidden whatever its length, as `--dry-run` hides it: one decision.
@@ -72,16 +146,22 @@ pub fn patterns(values: &[&str]) -> Vec<Vec<u8>> {
             }
         }
         for line in value.split('\n') {
-            push(
-                &mut patterns,
-                line.trim_end_matches('\r').as_bytes().to_vec(),
-            );
+            let line = line.trim_end_matches('\r').as_bytes();
+            push(&mut patterns, line.to_vec());
+            if value.len() <= MAX_ENCODED {
+                push(&mut plain, line.to_vec());
+            }
         }
-        patterns.extend(encoded_forms(value.as_bytes()));
+        if value.len() <= MAX_ENCODED {
+            patterns.extend(encoded_forms(value.as_bytes()));
+        }
+        if value.len() <= MAX_WRAPPED {
+            wrapped_forms(value.as_bytes(), &mut patterns);
+        }
     }
     patterns.sort();
     patterns.dedup();
-    patterns
+    Spellings { patterns, plain }
 }
 
 /// The value's base64 and URL-encoded spellings (not the value itself), each at least
@@ -122,6 +202,41 @@ fn base64_forms(value: &[u8], patterns: &mut Vec<Vec<u8>>) {
             let tail = usize::from(shifted.len() % 3 != 0);
             if encoded.len() > head + tail {
                 push(patterns, encoded[head..encoded.len() - tail].to_vec());
+            }
+        }
+    }
+}
+
+/// The pieces of the value's base64 that wrapping at `WRAP_WIDTHS` can leave on a line: a
+/// line break falls on a 4-character group boundary, so a piece starts at the value's first
+/// character or on a boundary, and ends at its last character (padding included when the value
+/// ends the data) or on a boundary. Pieces shorter than `MIN_LEN` are not kept.
+fn wrapped_forms(value: &[u8], patterns: &mut Vec<Vec<u8>>) {
+    for alphabet in [STANDARD, URL_SAFE] {
+        for offset in 0..3 {
+            let mut shifted = vec![0u8; offset];
+            shifted.extend_from_slice(value);
+            let mut encoded = base64(&shifted, alphabet);
+            let head = [0, 2, 3][offset];
+            let cut_end = encoded.len() - usize::from(shifted.len() % 3 != 0);
+            let pad = (3 - shifted.len() % 3) % 3;
+            encoded.extend(std::iter::repeat_n(b'=', pad));
+            let boundaries: Vec<usize> = (head..=encoded.len()).filter(|b| b % 4 == 0).collect();
+            for width in WRAP_WIDTHS {
+                for &start in std::iter::once(&head).chain(&boundaries) {
+                    // A piece ends on a boundary, at the cut end, or (padded) at the very end.
+                    let ends = boundaries
+                        .iter()
+                        .copied()
+                        .chain([cut_end, encoded.len()])
+                        .filter(|&end| end > start && end - start <= width)
+                        .filter(|&end| end <= cut_end || end == encoded.len());
+                    for end in ends {
+                        if start == head || end - start == width || end >= cut_end {
+                            push(patterns, encoded[start..end].to_vec());
+                        }
+                    }
+                }
             }
         }
     }
@@ -186,7 +301,7 @@ mod tests {
     #[test]
     fn base64_forms_survive_any_alignment() {
         let secret = "s3cr3t-Value/42"; // keyward:allow (test value)
-        let patterns = patterns(&[secret]);
+        let patterns = patterns(&[secret]).patterns;
         for prefix in ["", "a", "ab", "abc", "user:"] {
             let mut text = prefix.as_bytes().to_vec();
             text.extend_from_slice(secret.as_bytes());
@@ -199,10 +314,47 @@ mod tests {
         }
     }
 
+    /// Python's `base64.encodebytes`: 76 columns, each line ending in a newline.
+    fn encodebytes(bytes: &[u8]) -> String {
+        let mut encoded = base64(bytes, STANDARD);
+        encoded.extend(std::iter::repeat_n(b'=', (3 - bytes.len() % 3) % 3));
+        let lines: Vec<&[u8]> = encoded.chunks(76).collect();
+        lines
+            .iter()
+            .map(|l| format!("{}\n", String::from_utf8_lossy(l)))
+            .collect()
+    }
+
+    #[test]
+    fn wrapped_base64_is_masked_line_by_line() {
+        let secret: String = (0..150)
+            .map(|i| char::from(b'!' + (i * 7 % 90) as u8))
+            .collect();
+        let patterns = patterns(&[&secret]).patterns;
+        for prefix in ["", "a", "ab", "abc", "user:", &"p".repeat(50)] {
+            let mut data = prefix.as_bytes().to_vec();
+            data.extend_from_slice(secret.as_bytes());
+            data.extend_from_slice(b"-tail");
+            let wrapped = encodebytes(&data);
+            let unwrapped = String::from_utf8(base64(&data, STANDARD)).unwrap();
+            let secret_part = &unwrapped[(prefix.len() * 4).div_ceil(3) + 1..unwrapped.len() - 9];
+            for line in wrapped.lines() {
+                // Every line that holds 6 or more characters of the secret's encoding must hold
+                // a pattern: the pieces cover all of it.
+                let held = (0..line.len().saturating_sub(5))
+                    .any(|i| secret_part.contains(&line[i..i + 6]));
+                assert!(
+                    !held || contains(&patterns, line),
+                    "prefix {prefix:?}: {line}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn url_forms_and_short_values() {
         // regression: `--mask` left a 4-character secret visible that `--dry-run` hid
-        let patterns = patterns(&["p@ss word&x", "pin4", "line one\nab\nline three"]);
+        let patterns = patterns(&["p@ss word&x", "pin4", "line one\nab\nline three"]).patterns;
         assert!(contains(&patterns, "q=p%40ss%20word%26x"));
         assert!(contains(&patterns, "q=p%40ss+word%26x"));
         assert!(contains(&patterns, "pin4"));
@@ -226,6 +378,30 @@ mod tests {
         assert!(values.contains(&"abcd"));
         assert!(values.contains(&"parent-token-value"));
         assert!(!values.contains(&"true"));
+    }
+
+    #[test]
+    fn secrets_by_shape() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        assert!(secret_shaped(pem));
+        assert!(secret_shaped("Bearer abc.def-ghi"));
+        assert_eq!(auth_credential("Basic dXNlcjpwYXNz"), Some("dXNlcjpwYXNz"));
+        let conn = "Server=db;Database=app;User Id=app;Password=Conn-Pass-1;";
+        assert!(secret_shaped(conn));
+        assert_eq!(keyed_password(conn), Some("Conn-Pass-1"));
+        assert_eq!(
+            keyed_password("host=db password='pq-pass-9'"),
+            Some("pq-pass-9")
+        );
+        for plain in [
+            "production",
+            "Bearer",
+            "the basic plan",
+            "a=b;c=d",
+            "Token ring",
+        ] {
+            assert!(!secret_shaped(plain), "{plain}");
+        }
     }
 
     #[test]

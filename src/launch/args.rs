@@ -3,7 +3,7 @@
 //! all the rest of `launch` sees.
 
 use crate::env::refs::PathSpec;
-use crate::env::vault::{parse_duration, VaultFlags};
+use crate::env::vault::{parse_duration, VaultFlags, TIMEOUT_FORMS};
 use anyhow::{bail, Result};
 use clap::{Parser, ValueEnum};
 use std::ffi::OsString;
@@ -26,6 +26,9 @@ pub struct Args {
     /// File values replace variables already set in the environment (default: already set wins)
     #[arg(long = "override")]
     pub override_existing: bool,
+    /// Expand ${VAR} between single quotes too, as python-dotenv does (default: literal)
+    #[arg(long)]
+    pub expand_single_quoted: bool,
     /// Refuse to start unless KEY is set and non-empty; repeatable
     #[arg(long, value_name = "KEY")]
     pub require: Vec<String>,
@@ -79,8 +82,7 @@ pub struct Args {
 }
 
 fn timeout(text: &str) -> Result<Duration, String> {
-    parse_duration(text)
-        .ok_or_else(|| "expected seconds, or a duration such as 500ms, 10s or 1m".into())
+    parse_duration(text).ok_or_else(|| format!("expected {TIMEOUT_FORMS}"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +96,7 @@ pub enum Profile {
 pub struct LaunchConfig {
     pub env_files: Vec<PathBuf>,
     pub override_existing: bool,
+    pub expand_single_quoted: bool,
     pub require: Vec<String>,
     pub schema: Option<PathBuf>,
     pub profile: Profile,
@@ -143,6 +146,7 @@ impl LaunchConfig {
         Ok(LaunchConfig {
             env_files,
             override_existing: args.override_existing,
+            expand_single_quoted: args.expand_single_quoted,
             require: args.require,
             schema: args.schema,
             profile,

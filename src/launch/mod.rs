@@ -3,21 +3,25 @@
 //! rules, sources, detectors or reports (the shared `env` module holds what both binaries
 //! need), so the binary stays small and starts fast.
 //!
-//! Flow: `args` → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv` (+
-//! `env::problems` per file) → `env::plan::Plan` → `env::resolve` (`refs` syntax; secret files;
-//! `vault` references and `--vault-path`) → `env::problems`, `check` (`schema`, `leaks`) →
-//! `dryrun` | `run` (`exec`, or `pump` with `mask` and `signals`).
+//! Flow: `args` → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv`
+//! (`env::dialect`, python-dotenv's reading; + `env::problems` per file) → `env::expand` →
+//! `env::plan::Plan` → `env::resolve` (`refs` syntax; secret files; `vault` references and
+//! `--vault-path`) → `env::problems`, `check` (`schema`, `leaks`), `passable` → `dryrun` |
+//! `run` (`exec`, or `pump` with `mask` and `signals`). `readenv` is that reading without a
+//! run, for the fuzz harness.
 
 pub(crate) mod args;
 mod check;
 mod dryrun;
 mod mask;
 mod notice;
+mod passable;
+pub mod readenv;
 mod run;
 
 use crate::env::plan::{self, Plan};
 use crate::env::problems::{self as checks, Level, Problem};
-use crate::env::{dotenv as envfile, resolve, sensitive as secrets};
+use crate::env::{dotenv as envfile, expand, refs, resolve, sensitive as secrets};
 use anyhow::{bail, Context, Result};
 use args::{Args, LaunchConfig, Profile};
 use check::{leaks, schema};
@@ -67,9 +71,19 @@ fn prepare(
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for path in &config.env_files {
-        files.push(envfile::load(path)?);
+        let file = envfile::load(path)?;
+        problems.extend(file.notes.iter().map(|note| Problem {
+            level: Level::Advisory,
+            message: note.clone(),
+        }));
+        files.push(file);
         problems.extend(checks::file_problems(path));
     }
+    let expansion = expand::Options {
+        override_existing: config.override_existing,
+        expand_single_quoted: config.expand_single_quoted,
+    };
+    problems.extend(expand::expand_files(&mut files, &process, expansion));
     let mut plan = Plan::new(process, &files, config.override_existing);
     plan.pass_vault_token = config.pass_vault_token;
     drop(files);
@@ -79,11 +93,18 @@ fn prepare(
         strict: config.profile == Profile::Production,
     };
     problems.extend(resolve::resolve_all(&mut plan, &options));
+    // A reference left unresolved is not a secret: messages name it.
+    for value in secrets::secret_values(&plan) {
+        if refs::parse(value).is_none() {
+            notice::hide(value);
+        }
+    }
     let mut required = config.require.clone();
     if let Some(schema) = &config.schema {
         required.extend(schema::required_keys(schema)?);
     }
     problems.extend(checks::env_problems(&plan, &required));
+    problems.extend(passable::problems(&plan));
     // Not when the start is refused anyway: unresolved references are not values to look for.
     if let Some(repo) = &config.check_history {
         if !problems.iter().any(|p| p.level == Level::Fatal) {

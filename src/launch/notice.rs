@@ -1,8 +1,14 @@
 //! The launcher's own messages on stderr: warnings, refusals and errors. Callers pass names,
-//! paths and references, never values; control characters are escaped here so a crafted file
-//! or variable name cannot drive the terminal. Nothing else in `launch` writes to stderr.
+//! paths and references, never values; still, messages quote foreign text (Vault's error
+//! texts, `VAULT_ADDR`), so every message goes through `redact` on its way out: each value
+//! registered with `hide` (tokens, secret ids, JWTs, resolved and secret values) becomes `****`,
+//! and so does the userinfo of any URL (`http://admin:pw@host` → `http://****@host`). Control
+//! characters are escaped so a crafted file or variable name cannot drive the terminal.
+//! Nothing else in `launch` writes to stderr.
 
 use std::io::Write;
+
+pub use crate::env::hidden::{hide, redact};
 
 pub fn warn(message: &str) {
     say("warning", message);
@@ -21,7 +27,7 @@ fn say(level: &str, message: &str) {
     let _ = writeln!(
         std::io::stderr().lock(),
         "keyward-run: {level}: {}",
-        escape(message)
+        escape(&redact(message))
     );
 }
 

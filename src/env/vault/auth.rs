@@ -8,6 +8,8 @@
 use super::error::{Errors, VaultError};
 use super::http::Http;
 use super::settings::{Login, SecretId, Settings};
+use crate::env::hidden::hide;
+use crate::env::secretfile;
 use serde_json::{json, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -93,7 +95,10 @@ fn login(http: &Http, method: &'static str, what: &str, body: &str) -> Result<To
         .pointer_mut("/auth/client_token")
         .map(Value::take)
     {
-        Some(Value::String(token)) if !token.is_empty() => Ok(Token(token)),
+        Some(Value::String(token)) if !token.is_empty() => {
+            hide(&token);
+            Ok(Token(token))
+        }
         _ => Err(VaultError::BadResponse {
             what: what.into(),
             status: answer.status,
@@ -140,8 +145,10 @@ fn read_credential(what: &'static str, path: &Path) -> Result<String, VaultError
         path: path.display().to_string(),
         reason,
     };
-    let text = std::fs::read_to_string(path).map_err(|err| fail(err.to_string()))?;
+    let bytes = secretfile::read(path).map_err(|err| fail(err.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
     let text = text.trim_end_matches(['\n', '\r']).to_string();
+    hide(&text);
     match text.is_empty() {
         true => Err(fail("it is empty".into())),
         false => Ok(text),
@@ -150,8 +157,10 @@ fn read_credential(what: &'static str, path: &Path) -> Result<String, VaultError
 
 /// The token `vault login` left in `~/.vault-token`, if there is one.
 fn token_file(path: &Path) -> Option<String> {
-    let token = std::fs::read_to_string(path).ok()?;
-    Some(token.trim().to_string()).filter(|t| !t.is_empty())
+    let token = String::from_utf8(secretfile::read(path).ok()?).ok()?;
+    let token = token.trim().to_string();
+    hide(&token);
+    Some(token).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]

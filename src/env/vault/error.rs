@@ -134,6 +134,26 @@ pub enum VaultError {
         tries: Tries,
     },
     #[error(
+        "gave up on Vault at {addr} after {after} in all ({what}; {tries}): the login and reads \
+         of one start, retries included, get 4 times the timeout; check that Vault is healthy, \
+         or raise --vault-timeout / VAULT_CLIENT_TIMEOUT"
+    )]
+    Deadline {
+        what: String,
+        addr: String,
+        after: String,
+        tries: Tries,
+    },
+    #[error(
+        "Vault at {addr} answered {what} with a body larger than {limit} MB, which no secret \
+         needs; check that VAULT_ADDR points at Vault and not at another service"
+    )]
+    TooLarge {
+        what: String,
+        addr: String,
+        limit: u64,
+    },
+    #[error(
         "cannot connect to Vault at {addr} ({what}; {tries}): {reason}; check VAULT_ADDR and \
          that Vault is running and reachable"
     )]
@@ -164,7 +184,18 @@ pub enum VaultError {
         field: String,
         available: Fields,
     },
+    #[error(
+        "field {field} of the secret at {what} is null, not a value; give it a value in Vault \
+         (`vault kv patch`)"
+    )]
+    NullField { what: String, field: String },
 }
+
+/// At most this many field names or error texts go into one message; the rest are counted.
+const LISTED: usize = 20;
+
+/// Names and texts are cut to this many characters in a message.
+const ITEM_CHARS: usize = 64;
 
 /// The `errors` strings of a Vault error body, shown as `: text; text` after the status.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -183,6 +214,7 @@ impl Errors {
         };
         let texts = items
             .iter()
+            .take(LISTED)
             .filter_map(serde_json::Value::as_str)
             .map(|text| {
                 let flat: Vec<&str> = text.split_whitespace().collect();
@@ -200,6 +232,14 @@ impl fmt::Display for Errors {
             true => Ok(()),
             false => write!(f, ": {}", self.0.join("; ")),
         }
+    }
+}
+
+/// The first `ITEM_CHARS` characters, with `…` when there were more.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(ITEM_CHARS) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}…", &text[..at]),
     }
 }
 
@@ -222,9 +262,14 @@ pub struct Fields(pub Vec<String>);
 
 impl fmt::Display for Fields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.is_empty() {
-            true => f.write_str("it has no fields"),
-            false => write!(f, "it has {}", self.0.join(", ")),
+        if self.0.is_empty() {
+            return f.write_str("it has no fields");
+        }
+        let shown: Vec<String> = self.0.iter().take(LISTED).map(|name| cut(name)).collect();
+        write!(f, "it has {}", shown.join(", "))?;
+        match self.0.len().saturating_sub(LISTED) {
+            0 => Ok(()),
+            more => write!(f, " and {more} more"),
         }
     }
 }
@@ -252,5 +297,10 @@ mod tests {
         assert_eq!(Fields(vec![]).to_string(), "it has no fields");
         let fields = Fields(vec!["a".into(), "b".into()]);
         assert_eq!(fields.to_string(), "it has a, b");
+        let many = Fields((0..100_000).map(|i| format!("f{i:05}")).collect());
+        let text = many.to_string();
+        assert!(text.ends_with("f00019 and 99980 more"), "{text}");
+        let long = Fields(vec!["x".repeat(1000)]);
+        assert_eq!(long.to_string().chars().count(), "it has ".len() + 65);
     }
 }

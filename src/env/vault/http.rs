@@ -1,15 +1,18 @@
-//! The wire side of the Vault client: one ureq agent (rustls; connect and read timeouts; the
-//! CA roots of `VAULT_CACERT`/`VAULT_CAPATH`, or no certificate check for
-//! `VAULT_SKIP_VERIFY`), no redirects, `X-Vault-Namespace` on every request, and the retry
-//! policy: three tries in all, with backoff (or the server's `Retry-After`, up to 5 s), on
-//! connection errors, timeouts, 429 and 5xx; none on any other answer. It hands back status
-//! and body; what an answer means is for `kv` and `auth`.
+//! The wire side of the Vault client: one ureq agent (rustls; the CA roots of
+//! `VAULT_CACERT`/`VAULT_CAPATH`, or no certificate check for `VAULT_SKIP_VERIFY`), no
+//! redirects, `X-Vault-Namespace` on every request, and the retry policy: three tries in all,
+//! with backoff (or the server's `Retry-After`, up to 5 s), on connection errors, timeouts, 429
+//! and 5xx; none on any other answer. Time is bounded twice: each request, from connecting to
+//! the body's last byte, gets the timeout (a server that trickles a byte at a time cannot
+//! stretch it), and all of Vault's work for one start (login, reads, retries and waits) gets
+//! `DEADLINE_FACTOR` times it. It hands back status and body; what an answer means is for `kv`
+//! and `auth`.
 
 use super::error::{Tries, VaultError};
 use super::settings::{Roots, Settings};
 use serde_json::Value;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
@@ -23,11 +26,19 @@ const BACKOFF: Duration = Duration::from_millis(250);
 /// The longest `Retry-After` honoured: a start-up waits this long at most per retry.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
+/// All of Vault's work for one start gets this many timeouts.
+pub const DEADLINE_FACTOR: u32 = 4;
+
+/// The largest answer read (ureq's default limit, named so that the message can say it).
+const MAX_BODY: u64 = 10 * 1024 * 1024;
+
 pub struct Http {
     agent: Agent,
     addr: String,
     namespace: Option<String>,
     timeout: Duration,
+    /// When the whole resolution gives up.
+    deadline: Instant,
 }
 
 /// One answer from Vault, whatever its status.
@@ -58,9 +69,7 @@ impl Http {
         let config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(timeout))
-            .timeout_per_read(Some(timeout))
-            .timeout_per_write(Some(timeout))
+            .timeout_global(Some(timeout))
             .tls_config(tls)
             .build();
         Ok(Http {
@@ -68,43 +77,51 @@ impl Http {
             addr: settings.addr.clone(),
             namespace: settings.namespace.clone(),
             timeout,
+            deadline: Instant::now() + timeout * DEADLINE_FACTOR,
         })
     }
 
     /// `GET /v1/{what}` with the token.
     pub fn get(&self, what: &str, token: &str) -> Result<Answer, VaultError> {
         let url = format!("{}/v1/{what}", self.addr);
-        self.send(what, || {
+        self.send(what, |budget| {
             let mut request = self.agent.get(&url).header("X-Vault-Token", token);
             if let Some(namespace) = &self.namespace {
                 request = request.header("X-Vault-Namespace", namespace);
             }
-            request.call()
+            request.config().timeout_global(Some(budget)).build().call()
         })
     }
 
     /// `POST /v1/{what}` with a JSON body and no token (logins).
     pub fn post_json(&self, what: &str, body: &str) -> Result<Answer, VaultError> {
         let url = format!("{}/v1/{what}", self.addr);
-        self.send(what, || {
+        self.send(what, |budget| {
             let mut request = self.agent.post(&url).content_type("application/json");
             if let Some(namespace) = &self.namespace {
                 request = request.header("X-Vault-Namespace", namespace);
             }
-            request.send(body)
+            request
+                .config()
+                .timeout_global(Some(budget))
+                .build()
+                .send(body)
         })
     }
 
     fn send(
         &self,
         what: &str,
-        call: impl Fn() -> Result<Response<Body>, ureq::Error>,
+        call: impl Fn(Duration) -> Result<Response<Body>, ureq::Error>,
     ) -> Result<Answer, VaultError> {
         let mut tries = 0;
         loop {
+            let Some(left) = self.left() else {
+                return Err(self.past_deadline(what, tries));
+            };
             tries += 1;
             let mut retry_after = None;
-            let outcome = call().and_then(|mut response| {
+            let outcome = call(left.min(self.timeout)).and_then(|mut response| {
                 let status = response.status().as_u16();
                 retry_after = response
                     .headers()
@@ -112,7 +129,11 @@ impl Http {
                     .and_then(|value| value.to_str().ok())
                     .and_then(|value| value.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
-                let body = response.body_mut().read_to_string()?;
+                let body = response
+                    .body_mut()
+                    .with_config()
+                    .limit(MAX_BODY)
+                    .read_to_string()?;
                 Ok((status, body))
             });
             let again = match &outcome {
@@ -120,8 +141,11 @@ impl Http {
                 Err(err) => transient(err),
             };
             if again && tries < TRIES {
-                std::thread::sleep(wait_before(tries, retry_after));
-                continue;
+                let wait = wait_before(tries, retry_after);
+                if self.left().is_some_and(|left| left > wait) {
+                    std::thread::sleep(wait);
+                    continue;
+                }
             }
             return match outcome {
                 Ok((status, body)) => Ok(Answer {
@@ -134,14 +158,37 @@ impl Http {
         }
     }
 
+    /// Time left before the deadline, if any.
+    fn left(&self) -> Option<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    fn past_deadline(&self, what: &str, tries: u32) -> VaultError {
+        VaultError::Deadline {
+            what: what.into(),
+            addr: self.addr.clone(),
+            after: format!("{:?}", self.timeout * DEADLINE_FACTOR),
+            tries: Tries(tries),
+        }
+    }
+
     fn failure(&self, what: &str, err: ureq::Error, tries: u32) -> VaultError {
         let (what, addr, tries) = (what.to_string(), self.addr.clone(), Tries(tries));
         match err {
+            ureq::Error::BodyExceedsLimit(_) => VaultError::TooLarge {
+                what,
+                addr,
+                limit: MAX_BODY >> 20,
+            },
             ureq::Error::Timeout(stage) => VaultError::Timeout {
                 what,
                 addr,
                 after: format!("{:?}", self.timeout),
-                stage: stage.to_string(),
+                stage: match stage {
+                    ureq::Timeout::Global => "request".to_string(),
+                    other => other.to_string(),
+                },
                 tries,
             },
             ureq::Error::Io(err) if is_tls(&err) => VaultError::Tls {
@@ -253,7 +300,7 @@ fn dir_certificates(dir: &Path) -> Result<Vec<Certificate<'static>>, String> {
 }
 
 fn pem_certificates(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
-    let pem = std::fs::read(path).map_err(|err| err.to_string())?;
+    let pem = crate::env::secretfile::read(path).map_err(|err| err.to_string())?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         if let ureq::tls::PemItem::Certificate(cert) = item.map_err(|err| err.to_string())? {

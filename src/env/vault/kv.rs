@@ -49,6 +49,12 @@ impl VaultSecret {
     /// A field as text: strings as they are, numbers and booleans as JSON writes them. A
     /// missing or null field is an error, never an empty value.
     pub fn field(&self, name: &str) -> Result<String, VaultError> {
+        if self.fields.get(name) == Some(&Value::Null) {
+            return Err(VaultError::NullField {
+                what: self.what.clone(),
+                field: name.into(),
+            });
+        }
         self.fields
             .get(name)
             .and_then(text)
@@ -224,9 +230,15 @@ mod tests {
         assert_eq!(secret.field("a").unwrap(), "x");
         assert_eq!(secret.field("n").unwrap(), "5");
         let err = secret.field("z").err().unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("field z of the secret at w is null"),
+            "{err}"
+        );
+        let err = secret.field("q").err().unwrap();
         assert_eq!(
             err.to_string(),
-            "the secret at w has no field z (it has a, n, z)"
+            "the secret at w has no field q (it has a, n, z)"
         );
         assert_eq!(
             secret.values(),

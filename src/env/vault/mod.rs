@@ -13,7 +13,7 @@ mod settings;
 pub use auth::TokenSource;
 pub use error::VaultError;
 pub use kv::{SecretPath, VaultSecret};
-pub use settings::{parse_duration, Settings, VaultFlags};
+pub use settings::{parse_duration, Settings, VaultFlags, TIMEOUT_FORMS};
 
 use auth::Token;
 use http::Http;

@@ -108,7 +108,7 @@ impl Settings {
             (None, Some(value)) => parse_duration(&value).ok_or(VaultError::BadSetting {
                 name: "VAULT_CLIENT_TIMEOUT",
                 value,
-                expected: "seconds, or a duration such as 500ms, 10s or 1m",
+                expected: TIMEOUT_FORMS,
             })?,
             (None, None) => DEFAULT_TIMEOUT,
         };
@@ -117,14 +117,26 @@ impl Settings {
             (None, Some(dir)) => Roots::Dir(dir.into()),
             (None, None) => Roots::WebPki,
         };
+        let token = var("VAULT_TOKEN");
+        let login = login(flags, &var)?;
+        // From here on no message may show them, whatever Vault echoes back.
+        let hide = crate::env::hidden::hide;
+        token.as_deref().map(hide);
+        if let Some(Login::AppRole {
+            secret_id: SecretId::Value(value),
+            ..
+        }) = &login
+        {
+            hide(value);
+        }
         Ok(Settings {
             addr,
             namespace: var("VAULT_NAMESPACE"),
             roots,
             skip_verify,
             timeout,
-            token: var("VAULT_TOKEN"),
-            login: login(flags, &var)?,
+            token,
+            login,
             auth_path: flags.auth_path.clone().or_else(|| var("VAULT_AUTH_PATH")),
             home: var("HOME").map(PathBuf::from),
         })
@@ -164,8 +176,14 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
+/// What a timeout may be, for messages.
+pub const TIMEOUT_FORMS: &str = "seconds, or a duration such as 500ms, 10s or 1m, from 1ms to 1h";
+
+/// The longest timeout taken: it bounds every wait for Vault, and deadlines built from it.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// `5` (seconds, as `VAULT_CLIENT_TIMEOUT` takes it), or a number with one unit: `500ms`,
-/// `10s`, `2m`. Zero is not a timeout.
+/// `10s`, `2m`. Zero is not a timeout, and nothing over `MAX_TIMEOUT` is one.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let digits = text
@@ -179,7 +197,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "m" => Duration::from_secs(number.checked_mul(60)?),
         _ => return None,
     };
-    Some(duration).filter(|d| !d.is_zero())
+    Some(duration).filter(|d| !d.is_zero() && *d <= MAX_TIMEOUT)
 }
 
 #[cfg(test)]
@@ -202,6 +220,11 @@ mod tests {
         assert_eq!(parse_duration("0"), None);
         assert_eq!(parse_duration("5 seconds"), None);
         assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_duration("60m"), Some(MAX_TIMEOUT));
+        assert_eq!(parse_duration("61m"), None);
+        assert_eq!(parse_duration("18446744073709551615"), None);
+        assert_eq!(parse_duration("18446744073709551615m"), None);
+        assert_eq!(parse_duration("99999999999999999999999"), None);
     }
 
     #[test]

@@ -13,6 +13,15 @@ use std::process::{Command, ExitStatus};
 pub enum StartError {
     #[error("{program}: command not found")]
     NotFound { program: String },
+    /// The program exists, but what runs it does not: `#!/missing/python` or an ELF whose
+    /// loader is absent; exec says "not found" for both.
+    #[error("{program}: cannot run it: {missing} (named by its first line, `#!`) was not found")]
+    InterpreterNotFound { program: String, missing: String },
+    #[error(
+        "{program}: the file exists but cannot be run: its interpreter or dynamic loader was \
+         not found"
+    )]
+    LoaderNotFound { program: String },
     #[error("{program}: cannot execute: {reason}")]
     NotExecutable { program: String, reason: io::Error },
 }
@@ -20,21 +29,55 @@ pub enum StartError {
 impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            StartError::NotFound { .. } => 127,
+            StartError::NotFound { .. }
+            | StartError::InterpreterNotFound { .. }
+            | StartError::LoaderNotFound { .. } => 127,
             StartError::NotExecutable { .. } => 126,
         }
     }
 
     pub fn from_io(program: &OsString, err: io::Error) -> StartError {
+        let found = locate(program);
         let program = crate::launch::notice::escape(&program.to_string_lossy());
         match err.kind() {
-            io::ErrorKind::NotFound => StartError::NotFound { program },
+            io::ErrorKind::NotFound => match found.as_deref().map(interpreter) {
+                None => StartError::NotFound { program },
+                Some(Some(missing)) => StartError::InterpreterNotFound {
+                    program,
+                    missing: crate::launch::notice::escape(&missing),
+                },
+                Some(None) => StartError::LoaderNotFound { program },
+            },
             _ => StartError::NotExecutable {
                 program,
                 reason: err,
             },
         }
     }
+}
+
+/// The file exec would have run: the program itself when it names a path, else the first match
+/// on the launcher's `PATH`.
+fn locate(program: &OsString) -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(program);
+    if path.components().count() > 1 {
+        return path.is_file().then(|| path.to_path_buf());
+    }
+    let dirs = std::env::var_os("PATH")?;
+    std::env::split_paths(&dirs)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The interpreter a `#!` line names, if the file starts with one.
+fn interpreter(file: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(file).ok()?.read(&mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    let text = String::from_utf8_lossy(line);
+    text.split_whitespace().next().map(str::to_string)
 }
 
 /// The command with the plan's variables set and Vault credentials removed (the token stays

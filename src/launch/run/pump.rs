@@ -4,7 +4,7 @@
 
 use super::coredump::CoreLimit;
 use super::exec::{self, StartError};
-use crate::launch::mask::Redactor;
+use crate::launch::mask::{Redactor, Spellings};
 use anyhow::{Context, Result};
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -16,11 +16,11 @@ const CHUNK: usize = 64 * 1024;
 pub fn run_masked(
     mut command: Command,
     program: &OsString,
-    patterns: Vec<Vec<u8>>,
+    patterns: Spellings,
     core: &CoreLimit,
 ) -> Result<u8> {
-    let out = Redactor::new(patterns.clone()).context("failed to build the output mask")?;
-    let err = Redactor::new(patterns).context("failed to build the output mask")?;
+    let out = Redactor::new(patterns).context("failed to build the output mask")?;
+    let err = out.another();
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     // Blocked before any thread starts, so that only the forwarder ever takes these signals.
     #[cfg(unix)]
