@@ -36,8 +36,7 @@ pub enum Validator {
     /// The token ends in eight lower-case hex digits holding the CRC-32 of everything before
     /// them, prefix included, as Private Packagist documents its token format.
     HexCrc32,
-    /// A JSON Web Token: the header decodes to a JSON object with `alg`, the claims to a JSON
-    /// object.
+    /// A JSON Web Token: the header decodes to a JSON object naming `alg`.
     JwtHeader,
 }
 
