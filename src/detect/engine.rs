@@ -209,8 +209,16 @@ impl<'r> Detector<'r> {
         let capped = std::mem::take(&mut scratch.capped);
         for v in &values {
             let view = format!("{}: {}\n", v.key, v.decoded);
-            for mut f in self.rule_findings(path, view.as_bytes(), scratch) {
+            // An image pull secret holds a Docker client config: judged as one.
+            let view_path = match v.key.as_str() {
+                ".dockerconfigjson" => ".docker/config.json",
+                ".dockercfg" => ".dockercfg",
+                _ => path,
+            };
+            for mut f in self.rule_findings(view_path, view.as_bytes(), scratch) {
                 if f.kind == Kind::Secret && !allow::is_allowed(data, line_start(data, v.line)) {
+                    // A secret's fingerprint is its rule and value, not its path.
+                    f.path = path.to_string();
                     f.line = v.line;
                     f.column = v.column;
                     findings.push(f);
@@ -649,6 +657,12 @@ mod tests {
                 ("aws-access-key".to_string(), 7),
                 ("generic-password".to_string(), 6)
             ]
+        );
+        // An image pull secret is judged as the Docker client config it holds.
+        let pull = "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: eyJhdXRocyI6eyJyZWdpc3RyeS5sZWRnZXJsaW5lLmlvIjp7ImF1dGgiOiJZMmt0WW05ME9sZHhOMHg2TWxoMk9WSnJVRFJ0VjI1SVpEWksifX19\n";
+        assert_eq!(
+            rules_found("k8s/pull.yaml", pull),
+            vec![("docker-config-auth".to_string(), 4)]
         );
         // The same values in a ConfigMap are not decoded.
         let config = manifest.replace("kind: Secret", "kind: ConfigMap");
