@@ -646,6 +646,89 @@ mod tests {
         );
     }
 
+    /// Credentials where they actually sit (issue 16's recall list): each positive line must
+    /// give its rule, each negative nothing. Values are made up for this test.
+    #[test]
+    fn credentials_where_they_sit() {
+        let positives: &[(&str, &str, &str)] = &[
+            ("deploy.sh", "mysql -h db -u root -pK8Mom1BbDkYy6Ha ledger", "generic-mysql-cli-password"),
+            ("deploy.sh", "export PGPASSWORD=w1LJeUVa3YTKxQFm", "generic-password"),
+            ("deploy.sh", "sshpass -p 'Zq8rT2vLx9KpW4m' ssh deploy@build", "generic-sshpass"),
+            ("Makefile", "\tmycli --password=Kq7Lz2Xv9RkP4mWn ledger", "generic-password"),
+            (".gitlab-ci.yml", "  - twine upload --password Kq7Lz2Xv9RkP4mWn dist/*", "generic-cli-password"),
+            (".github/workflows/ci.yml", "      run: docker login -u bot -p Hq7Lz2Xv9RkP4mWn ghcr.io", "generic-registry-login-password"),
+            ("README.md", "curl -H 'Authorization: token Gx7Lz2Xv9RkP4mWn8bYc' https://api.ledgerline.io", "generic-authorization-header"),
+            ("Dockerfile", "ENV DB_PASSWORD Tq7Lz2Xv9RkP4mWn", "generic-dockerfile-env-secret"),
+            ("app.py", "conn = connect(host=\"db\", password=\"Tq7Lz2Xv9RkP4mWn\")", "generic-password"),
+            ("app.py", "client = Client(api_key=\"Aq7Lz2Xv9RkP4mWn8bYc\")", "generic-api-key"),
+            ("app.py", "cfg = {\"password\": \"Dq7Lz2Xv9RkP4mWn\"}", "generic-password"),
+            ("app.py", "os.environ.setdefault(\"DB_PASSWORD\", \"Fq7Lz2Xv9RkP4mWn\")", "generic-env-default"),
+            ("app.py", "SMTP_PASSWORD = (\"Hq7Lz2Xv9R\" \"kP4mWn\")", "generic-password"),
+            ("app.py", "cur.execute(\"CREATE USER app WITH PASSWORD 'Iq7Lz2Xv9RkP4mWn'\")", "generic-sql-password"),
+            ("init.sql", "CREATE USER 'app'@'%' IDENTIFIED BY 'Jq7Lz2Xv9RkP4mWn';", "generic-sql-password"),
+            ("app.py", "CONN = \"Driver={ODBC Driver 18};Server=db;Uid=sa;Pwd=Kq7Lz2Xv9RkP4mWn;\"", "generic-connection-string-password"),
+            ("app.py", "JDBC = \"jdbc:postgresql://db:5432/app?user=svc&password=Mq7Lz2Xv9RkP4mWn\"", "generic-password"),
+            ("app.py", "R = \"redis://:Nq7Lz2Xv9RkP4mWn@cache.ledgerline.io:6379/0\"", "redis-url"),
+            ("app.py", "M = \"mongodb+srv://svc:Oq7Lz2Xv9RkP4mWn@cluster0.ab1cd.mongodb.net/db\"", "mongodb-url"),
+            ("app.py", "A = \"amqp://svc:Pq7Lz2Xv9RkP4mWn@mq.ledgerline.io:5672/\"", "amqp-url"),
+            ("app.py", "F = \"ftp://svc:Qq7Lz2Xv9RkP4mWn@files.ledgerline.io/\"", "basic-auth-url"),
+            ("values.yaml", "db:\n  password: |\n    Tq7Lz2Xv9RkP4mWn\n", "generic-yaml-block-secret"),
+            ("prod.tfvars", "db_password = \"Vq7Lz2Xv9RkP4mWn\"", "generic-password"),
+            ("main.tf", "provider \"aws\" {\n  secret_key = \"Wq7Lz2Xv9RkP4mWn8bYcWq7Lz2Xv9RkP4mWn8bYc\"\n}", "generic-api-key"),
+            ("group_vars/all.yml", "ansible_become_password: \"Bq8Lz2Xv9RkP4mWn\"", "generic-password"),
+            ("wp-config.php", "define( 'DB_PASSWORD', 'Xq7Lz2Xv9RkP4mWn' );", "wordpress-config-secret"),
+            (".ftpconfig", "{\"host\": \"h\", \"user\": \"u\", \"pass\": \"Zq7Lz2Xv9RkP4mWn\"}", "ftp-deploy-config-password"),
+            ("notebook.ipynb", "{\"cells\": [{\"source\": [\n  \"!sshpass -p Zq8rT2vLx9KpW4m ssh deploy@build\\n\"\n]}]}", "generic-sshpass"),
+        ];
+        for (path, text, rule) in positives {
+            let found = rules_found(path, text);
+            assert!(
+                found.iter().any(|(r, _)| r == rule),
+                "{path}: {text:?} gave {found:?}"
+            );
+        }
+        let negatives: &[(&str, &str)] = &[
+            ("deploy.sh", "mysql -u root -p\"$MYSQL_PASSWORD\" ledger"),
+            ("deploy.sh", "sshpass -e ssh deploy@build"),
+            (
+                "deploy.sh",
+                "echo \"$TOKEN\" | docker login -u bot --password-stdin ghcr.io",
+            ),
+            (
+                "app.py",
+                "conn = connect(host=\"db\", password=db_password)",
+            ),
+            (
+                "app.py",
+                "os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"ledger.settings\")",
+            ),
+            (
+                "app.py",
+                "cur.execute(\"CREATE USER app WITH PASSWORD %s\", (pw,))",
+            ),
+            (
+                "app.py",
+                "CONN = f\"Driver={{ODBC}};Server={host};Uid=sa;Pwd={password};\"",
+            ),
+            (
+                "values.yaml",
+                "db:\n  password: |\n    {{ .Values.password }}\n",
+            ),
+            ("Dockerfile", "ARG NPM_TOKEN"),
+            (
+                "k8s/secret.yaml",
+                "kind: Secret\ndata:\n  DB_PASSWORD: cGFzc3dvcmQ=\n",
+            ),
+        ];
+        for (path, text) in negatives {
+            let secrets: Vec<_> = rules_found(path, text)
+                .into_iter()
+                .filter(|(r, _)| !r.starts_with("unpinned") && !r.contains("debug"))
+                .collect();
+            assert!(secrets.is_empty(), "{path}: {text:?} gave {secrets:?}");
+        }
+    }
+
     #[test]
     fn kubernetes_secret_data_is_decoded_and_judged() {
         // DB_PASSWORD: base64 of a random password; aws: base64 of an AWS key id (made up for
