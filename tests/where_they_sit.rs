@@ -114,3 +114,19 @@ fn credentials_where_they_sit() {
         );
     }
 }
+
+// regression: the string-prefix letters of Python (`b"…"`, `f"…"`) were taken off an unquoted
+// value that starts with b, r, u or f (`fq7L…` reported as `q7L…`, a different fingerprint).
+#[test]
+fn an_unquoted_value_keeps_its_first_letter() {
+    let project = Project::new();
+    project.write("config.yaml", "DB_PASSWORD: fq7Lz2Xv9RkP4mWn\n");
+    let (_, report) = run_json(project.keyward().args(["scan", ".", "--format", "json"]));
+    let secrets: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    assert_eq!(secrets, vec!["fq7L…(16)"]);
+}
