@@ -35,3 +35,4 @@ mod smaller;
 mod staged;
 mod staged_diff;
 mod staged_random;
+mod where_they_sit;

@@ -5,7 +5,8 @@
 
 use super::knownsecrets::{self as known, KnownSecrets};
 use super::{
-    allow, checksum, entropy, generic, keywords, lineindex::LineIndex, notebook, placeholder,
+    allow, checksum, entropy, generic, jwt, keywords, kube, lineindex::LineIndex, notebook,
+    placeholder,
 };
 use crate::finding::{Finding, Kind};
 use crate::rules::{Rule, RuleSet, Validator};
@@ -165,6 +166,7 @@ impl<'r> Detector<'r> {
         scratch.known_hits.clear();
         scratch.capped.clear();
         let mut findings = self.rule_findings(path, data, scratch);
+        self.secret_manifest_findings(path, data, scratch, &mut findings);
         let mut known_found = Vec::new();
         match self.known {
             Some(known) if self.prefilter => {
@@ -182,6 +184,48 @@ impl<'r> Detector<'r> {
         }
         findings.extend(known_found);
         findings
+    }
+
+    /// A Kubernetes `Secret`'s `data:` values are base64: each one that decodes to text is
+    /// scanned as `key: decoded` and its findings are placed at the encoded value; what the
+    /// rules found in the encoded text itself on those lines gives way (one value, one verdict).
+    fn secret_manifest_findings(
+        &self,
+        path: &str,
+        data: &[u8],
+        scratch: &mut Scratch,
+        findings: &mut Vec<Finding>,
+    ) {
+        let values = kube::secret_data(data);
+        if values.is_empty() {
+            return;
+        }
+        findings.retain(|f| {
+            f.kind != Kind::Secret
+                || !values
+                    .iter()
+                    .any(|v| v.line == f.line && f.column >= v.column)
+        });
+        let capped = std::mem::take(&mut scratch.capped);
+        for v in &values {
+            let view = format!("{}: {}\n", v.key, v.decoded);
+            // An image pull secret holds a Docker client config: judged as one.
+            let view_path = match v.key.as_str() {
+                ".dockerconfigjson" => ".docker/config.json",
+                ".dockercfg" => ".dockercfg",
+                _ => path,
+            };
+            for mut f in self.rule_findings(view_path, view.as_bytes(), scratch) {
+                if f.kind == Kind::Secret && !allow::is_allowed(data, line_start(data, v.line)) {
+                    // A secret's fingerprint is its rule and value, not its path.
+                    f.path = path.to_string();
+                    f.line = v.line;
+                    f.column = v.column;
+                    findings.push(f);
+                }
+            }
+        }
+        scratch.capped = capped;
     }
 
     fn rule_findings(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
@@ -449,7 +493,18 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
         Some(Validator::UrlPassword) => generic::url_password_plausible(value, ctx.tail),
         Some(Validator::Base62Crc32) => checksum::base62_crc32(value),
         Some(Validator::HexCrc32) => checksum::hex_crc32(value),
+        Some(Validator::JwtHeader) => jwt::well_formed(value),
     }
+}
+
+/// The byte offset where 1-based `line` starts.
+fn line_start(data: &[u8], line: u32) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    memchr::memchr_iter(b'\n', data)
+        .nth(line as usize - 2)
+        .map_or(data.len(), |i| i + 1)
 }
 
 /// The line around a keyword occurrence, bounded on long lines; further for multi-line rules.
@@ -589,6 +644,31 @@ mod tests {
             rules_found("notes.txt", &pem),
             vec![("private-key".to_string(), 1)]
         );
+    }
+
+    #[test]
+    fn kubernetes_secret_data_is_decoded_and_judged() {
+        // DB_PASSWORD: base64 of a random password; aws: base64 of an AWS key id (made up for
+        // this test); username: too short; note: base64 of a placeholder.
+        let manifest = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ledger\ndata:\n  DB_PASSWORD: UnE3THoyWHY5UmtQNG1Xbg==\n  aws: QUtJQVFZTEZOM0M3SlRMTjVXUUU=\n  username: c3Zj\n  note: cGFzc3dvcmQ=\n  API_TOKEN: Y2hhbmdlbWUtY2hhbmdlbWU=\n";
+        assert_eq!(
+            rules_found("k8s/secret.yaml", manifest),
+            vec![
+                ("aws-access-key".to_string(), 7),
+                ("generic-password".to_string(), 6)
+            ]
+        );
+        // An image pull secret is judged as the Docker client config it holds.
+        let pull = "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: eyJhdXRocyI6eyJyZWdpc3RyeS5sZWRnZXJsaW5lLmlvIjp7ImF1dGgiOiJZMmt0WW05ME9sZHhOMHg2TWxoMk9WSnJVRFJ0VjI1SVpEWksifX19\n";
+        assert_eq!(
+            rules_found("k8s/pull.yaml", pull),
+            vec![("docker-config-auth".to_string(), 4)]
+        );
+        // The same values in a ConfigMap are not decoded.
+        let config = manifest.replace("kind: Secret", "kind: ConfigMap");
+        assert!(!rules_found("k8s/config.yaml", &config)
+            .iter()
+            .any(|(r, _)| r == "aws-access-key"));
     }
 }
 

@@ -36,6 +36,8 @@ pub enum Validator {
     /// The token ends in eight lower-case hex digits holding the CRC-32 of everything before
     /// them, prefix included, as Private Packagist documents its token format.
     HexCrc32,
+    /// A JSON Web Token: the header decodes to a JSON object naming `alg`.
+    JwtHeader,
 }
 
 /// A keyword as the automaton matches it (ASCII case-insensitively): lower-cased. `RuleSet`
