@@ -29,8 +29,18 @@ run() {
 }
 ! (PATH="$no_rust" command -v cargo) >/dev/null || { echo "cargo is still on PATH"; exit 1; }
 
-# a GitHub token in a fake format (random, 36 characters after the prefix)
-token=ghp_$(python3 -c 'import random,string; r=random.Random(7); print("".join(r.choice(string.ascii_letters+string.digits) for _ in range(36)))')
+# A token in GitHub's format: 30 random characters and the base62 CRC-32 of them (keyward
+# drops a ghp_ value whose checksum fails, as GitHub's documentation example does).
+token=ghp_$(python3 -c '
+import random, string, zlib
+r = random.Random(7)
+body = "".join(r.choice(string.ascii_letters + string.digits) for _ in range(30))
+alphabet = string.digits + string.ascii_uppercase + string.ascii_lowercase
+n, check = zlib.crc32(body.encode()), ""
+for _ in range(6):
+    n, d = divmod(n, 62)
+    check = alphabet[d] + check
+print(body + check)')
 printf 'TOKEN = "%s"\n' "$token" >"$repo/settings.py"
 git -C "$repo" add settings.py
 code=0
