@@ -508,6 +508,29 @@ fn a_fifo_met_at_read_time_is_refused_without_blocking() {
     assert!(err.unwrap().contains("not a regular file"));
 }
 
+// regression: a FIFO named on the command line was skipped with no note and exit 0.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_on_the_command_line_is_an_error_not_a_silent_skip() {
+    let p = Project::new();
+    let fifo = p.join("pipe.env");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string; mkfifo has no other preconditions.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let out = p
+        .keyward()
+        .args(["scan", "pipe.env", "--format", "json"])
+        .timeout(HANG)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let report = json(&out.stdout);
+    assert_eq!(report["stats"]["errors"], 1);
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("not a regular file"), "{message}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pipe.env"));
+}
+
 fn utf16(text: &str, little: bool, bom: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());

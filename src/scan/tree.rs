@@ -92,6 +92,15 @@ pub fn scan_paths(cfg: &Config, rules: &RuleSet, paths: &[PathBuf], no_ignore: b
             messages::file_error(&root.display().to_string(), err);
             continue;
         }
+        // A FIFO, socket or device named on the command line: said, never silently skipped
+        // (and never opened: a FIFO would block).
+        if root.metadata().is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            messages::file_error(
+                &root.display().to_string(),
+                "not a regular file or a directory (a FIFO, socket or device); not read",
+            );
+            continue;
+        }
         let prefix = tree::report_prefix(root, several);
         let env_files = Mutex::new(Vec::new());
         tree::walk(root, &opts, Worker::default, |worker, entry| {
