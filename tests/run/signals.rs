@@ -174,21 +174,18 @@ fn mask_mode_forwards_what_gunicorn_and_process_managers_send() {
         libc::WIFSTOPPED(status),
         "the launcher did not stop: {status:#x}"
     );
-    // ... and SIGCONT wakes it and reaches the program. Python runs pending handlers in
-    // signal-number order (CONT 18 before TSTP 20), so the two lines come in either order.
-    // Once, on a heavily loaded machine, the first SIGCONT woke the launcher without reaching
-    // the program; a second one is sent then (a program may receive CONT any number of times)
-    // rather than hang the suite: the program must still record it.
+    // ... and SIGCONT wakes it and reaches the program. The kernel discards a stop signal still
+    // pending when SIGCONT arrives (signal(7)), so the test waits until the program has taken
+    // the forwarded SIGTSTP before it sends SIGCONT: on a loaded machine the program may not
+    // have run yet, and the TSTP would be lost by design, not by the launcher.
+    let program = only_child(pid);
+    wait_until_taken(program, libc::SIGTSTP);
     send(&child, libc::SIGCONT);
+    // Python runs pending handlers in signal-number order (CONT 18 before TSTP 20).
     let mut got = Vec::new();
-    let mut resent = false;
     while got.len() < 2 {
         match lines.recv_timeout(LINE_WAIT) {
             Ok(line) => got.push(line),
-            Err(_) if !resent => {
-                resent = true;
-                send(&child, libc::SIGCONT);
-            }
             Err(_) => panic!("after the stop the program recorded only {got:?}"),
         }
     }
@@ -196,6 +193,37 @@ fn mask_mode_forwards_what_gunicorn_and_process_managers_send() {
     assert_eq!(got, ["SIGCONT", "SIGTSTP"]);
     send(&child, libc::SIGTERM);
     assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+/// The one child process of `pid` (the program the launcher started).
+fn only_child(pid: libc::pid_t) -> libc::pid_t {
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    let mut ids = children.split_whitespace().map(|c| c.parse().unwrap());
+    let first = ids.next().expect("the launcher has started its program");
+    assert!(ids.next().is_none(), "one program: {children}");
+    first
+}
+
+/// Waits (bounded) until `signal` is no longer pending for process `pid`: its handler has
+/// taken it.
+fn wait_until_taken(pid: libc::pid_t, signal: libc::c_int) {
+    let bit = 1u64 << (signal - 1);
+    let pending = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
+            .any(|l| u64::from_str_radix(l[7..].trim(), 16).unwrap_or(0) & bit != 0)
+    };
+    let start = std::time::Instant::now();
+    while pending() {
+        assert!(
+            start.elapsed() < LINE_WAIT,
+            "signal {signal} stayed pending"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Whether `pid` is gone (or a zombie nobody reaped yet).
