@@ -6,6 +6,7 @@
 //! how many inputs it tried; a failure prints the seed and the input to reproduce it.
 //! Also: values written by `known::to_env_text` read back unchanged.
 
+use crate::fuzz::Rng;
 use keyward::env::knownvalues::{to_env_text, KnownValue, Part};
 use keyward::launch::readenv::{self, Options, MAX_EXPANDED, MAX_VALUE};
 use std::collections::BTreeMap;
@@ -15,26 +16,6 @@ use std::time::{Duration, Instant};
 
 /// The largest input generated: bounds the work per input.
 const MAX_INPUT: usize = 16 * 1024;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// Pieces of env-file syntax that mutations insert: quotes, escapes, references, separators.
 const PIECES: &[&str] = &[

@@ -17,16 +17,7 @@ const TRAPS_SIGTERM: &str = "import signal, sys, time\n\
 
 /// Starts the launcher with `args` and waits until its program printed "ready".
 fn start_ready(args: &[&str]) -> Child {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = launcher_std(dir.path())
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, line) = start_ready_pid(args);
     assert_eq!(line, "ready\n");
     child
 }
