@@ -74,11 +74,12 @@ fn dfa_statics(keywords: &[String]) -> String {
     format!(
         "pub static BUILTIN_KEYWORDS: &[&str] = &[{}];\n\
          pub static BUILTIN_DFA: Parts<'static> = Parts {{\n    classes: &[{}],\n    \
-         stride: {},\n    trans: {},\n    out_start: {},\n    outs: {},\n    lens: {},\n}};\n",
+         stride: {},\n    trans: {},\n    first_match: {},\n    out_start: {},\n    outs: {},\n    lens: {},\n}};\n",
         names.join(", "),
         classes.join(","),
         parts.stride,
         list(parts.trans),
+        parts.first_match,
         list(parts.out_start),
         list(parts.outs),
         list(parts.lens),
