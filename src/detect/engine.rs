@@ -9,6 +9,7 @@ use super::{
     placeholder,
 };
 use crate::finding::{Finding, Kind};
+use crate::rules::pattern::Captures;
 use crate::rules::{Rule, RuleSet, Validator};
 
 /// How far a window reaches around a keyword when the line is long.
@@ -468,7 +469,7 @@ pub struct MatchContext<'a> {
 }
 
 impl<'a> MatchContext<'a> {
-    pub fn of(caps: &regex::bytes::Captures<'a>, hay: &'a [u8], secret_end: usize) -> Self {
+    pub fn of(caps: &Captures<'a>, hay: &'a [u8], secret_end: usize) -> Self {
         MatchContext {
             key: caps.name("key").map_or(&b""[..], |k| k.as_bytes()),
             quoted: caps.name("quote").is_some() || caps.name("query").is_some(),
