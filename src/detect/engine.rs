@@ -197,6 +197,9 @@ impl<'r> Detector<'r> {
         scratch: &mut Scratch,
         findings: &mut Vec<Finding>,
     ) {
+        if !may_be_manifest(path) {
+            return;
+        }
         let values = kube::secret_data(data);
         if values.is_empty() {
             return;
@@ -498,6 +501,16 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
     }
 }
 
+/// Whether a file at `path` can be a Kubernetes manifest (YAML or JSON, or stdin): the test
+/// for one reads the whole file, which other files need not pay.
+fn may_be_manifest(path: &str) -> bool {
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    path == "-"
+        || ["yaml", "yml", "json"]
+            .iter()
+            .any(|e| ext.eq_ignore_ascii_case(e))
+}
+
 /// The byte offset where 1-based `line` starts.
 fn line_start(data: &[u8], line: u32) -> usize {
     if line <= 1 {
@@ -620,6 +633,20 @@ mod tests {
             .collect();
         found.sort();
         found
+    }
+
+    #[test]
+    fn secret_manifests_are_read_in_yaml_json_and_stdin() {
+        let manifest =
+            "apiVersion: v1\nkind: Secret\ndata:\n  DB_PASSWORD: UnE3THoyWHY5UmtQNG1Xbg==\n";
+        for path in ["k8s/secret.yaml", "deploy/S.YML", "secret.json", "-"] {
+            assert_eq!(
+                rules_found(path, manifest),
+                vec![("generic-password".to_string(), 4)],
+                "{path}"
+            );
+        }
+        assert!(!may_be_manifest("notes.txt") && !may_be_manifest("conf.d/app"));
     }
 
     /// A key body with the DER prefix and no runs or sequences (written for this test).
