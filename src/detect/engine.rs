@@ -398,7 +398,7 @@ impl<'r> Detector<'r> {
                 }
             }
             scratch.gated += 1;
-            let Some(caps) = regex.captures_at(hay, m.start()) else {
+            let Some(caps) = regex.captures_of(hay, m.range()) else {
                 continue;
             };
             let Some(secret) = caps.name("secret") else {

@@ -161,7 +161,7 @@ fn in_bounds(parts: &Parts) -> bool {
     let widest = parts.trans.iter().copied().max().unwrap_or(0) as usize;
     stride > 0
         && parts.trans.len() >= stride
-        && parts.trans.len() % stride == 0
+        && parts.trans.len().is_multiple_of(stride)
         && widest + stride <= parts.trans.len()
         && parts.classes.iter().all(|&c| usize::from(c) < stride)
 }

@@ -115,7 +115,10 @@ impl Rule {
         match paths {
             None => true,
             Some(set) => {
-                set.is_match(path) || path.rsplit('/').next().is_some_and(|n| set.is_match(n))
+                // The file name: what follows the last `/` (memrchr: a reverse `rsplit('/')`
+                // walks the path a character at a time, for every rule and file).
+                let name = memchr::memrchr(b'/', path.as_bytes()).map_or(path, |i| &path[i + 1..]);
+                set.may_match(path) && (set.is_match(path) || set.is_match(name))
             }
         }
     }

@@ -11,7 +11,7 @@
 use regex_automata::meta;
 use regex_automata::util::captures::Captures as Slots;
 use regex_automata::util::syntax;
-use regex_automata::{Input, MatchKind};
+use regex_automata::{Anchored, Input, MatchKind};
 use std::ops::Range;
 
 /// A compiled rule pattern (bytes, ASCII classes, leftmost-first like `regex::bytes::Regex`).
@@ -89,12 +89,13 @@ impl RulePattern {
         })
     }
 
-    /// The groups of the first match in `hay` that starts at `start` or later (the bytes
-    /// before `start` still count for `\b` and `^`).
-    pub fn captures_at<'h>(&self, hay: &'h [u8], start: usize) -> Option<Captures<'h>> {
+    /// The groups of the match `whole` (a span `find_iter` gave): the same groups as a search
+    /// from `whole.start` would give, found by a search anchored there and bounded by the
+    /// span (which sees the bytes around it for `\b` and `$`), so no DFA runs again.
+    pub fn captures_of<'h>(&self, hay: &'h [u8], whole: Range<usize>) -> Option<Captures<'h>> {
         let mut slots = self.re.create_captures();
-        self.re
-            .captures(Input::new(hay).span(start..hay.len()), &mut slots);
+        let input = Input::new(hay).range(whole).anchored(Anchored::Yes);
+        self.re.captures(input, &mut slots);
         slots.is_match().then_some(Captures { hay, slots })
     }
 
@@ -209,13 +210,36 @@ mod tests {
         }
     }
 
+    /// The groups of each match through `find_iter` and `captures_of`, as `ours` lists them.
+    fn found_then_captured(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
+        let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
+        let groups = re.re.captures_len();
+        re.find_iter(hay)
+            .map(|m| {
+                let c = re.captures_of(hay, m.range()).unwrap();
+                (0..groups)
+                    .map(|i| c.get(i).map(|g| (g.start(), g.end())))
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
-    fn captures_at_sees_the_bytes_before_the_start() {
-        let re = RulePattern::new(r"\b(?P<secret>key)", 1 << 20, 1 << 20).unwrap();
-        assert!(re
-            .captures_at(b"monkey key", 3)
-            .is_some_and(|c| c.name("secret").is_some_and(|g| g.start() == 7)));
-        assert!(re.captures_at(b"monkey", 3).is_none());
+    fn groups_of_a_found_match_are_those_of_a_search_from_its_start() {
+        let hay = b"key=abc; KEY=abcdef; keys=x monkey key=ab1 key=ab# key=abcd";
+        for pattern in [
+            // The longest run is not the first choice: an anchored search must not extend it.
+            r"(?i)\bkey=(?P<secret>[a-z]+?)(?P<digit>[0-9])?\b",
+            r"(?i)key=(?P<secret>ab|abc|abcdef)(?:;|$)",
+            r"(?P<secret>\w+)(?P<tail>#|$)",
+            r"\b(?P<secret>key)\b",
+        ] {
+            assert_eq!(
+                found_then_captured(pattern, hay),
+                reference(pattern, hay),
+                "{pattern}"
+            );
+        }
     }
 
     #[test]
