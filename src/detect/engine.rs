@@ -309,11 +309,8 @@ impl<'r> Detector<'r> {
                 // A keyword inside one of the rule's recent windows, with room after it, adds
                 // nothing: the window around it is already (nearly) covered.
                 let recent = scratch.last_window[r as usize];
-                let after = if rule.multiline {
-                    MULTILINE_AFTER
-                } else {
-                    AFTER
-                };
+                let multiline = rule.multiline();
+                let after = if multiline { MULTILINE_AFTER } else { AFTER };
                 let inside = recent.iter().any(|&i| {
                     i.checked_sub(1).is_some_and(|i| {
                         let w = scratch.windows[i as usize];
@@ -323,7 +320,7 @@ impl<'r> Detector<'r> {
                 if inside {
                     continue;
                 }
-                let (ws, we) = window_around(data, start, end, rule.multiline);
+                let (ws, we) = window_around(data, start, end, multiline);
                 let merged = recent.iter().any(|&i| {
                     let Some(w) = i.checked_sub(1).map(|i| &mut scratch.windows[i as usize]) else {
                         return false;
