@@ -191,10 +191,12 @@ pub fn validate_pattern(pattern: &str) -> Result<(), String> {
 
 /// `validate_pattern` with a compiled size bound of `limit` bytes.
 pub fn validate_pattern_within(pattern: &str, limit: usize) -> Result<(), String> {
-    let regex = RulePattern::new(pattern, limit, DFA_CACHE).map_err(|e| match e {
-        pattern::PatternError::TooLarge(_) => format!("{e}: bound its repetitions"),
-        e => e.to_string(),
-    })?;
+    let regex = RulePattern::new(pattern, limit, DFA_CACHE)
+        .and_then(RulePattern::complete)
+        .map_err(|e| match e {
+            pattern::PatternError::TooLarge(_) => format!("{e}: bound its repetitions"),
+            e => e.to_string(),
+        })?;
     if !regex.has_group("secret") {
         return Err("pattern has no `(?P<secret>…)` group".into());
     }

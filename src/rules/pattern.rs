@@ -1,23 +1,62 @@
-//! A rule's compiled pattern: the regex engine set up for what a scan does with it (run on a
-//! short window around a keyword), and the few search calls detection needs. It owns the
+//! A rule's compiled pattern: the regex engines set up for what a scan does with it (run on
+//! a short window around a keyword), and the few search calls detection needs. It owns the
 //! engine settings; which windows a pattern runs on is the detector's business.
 //!
-//! The `regex` crate's builder always extracts literals from a pattern to build a prefilter;
-//! that extraction is most of the cost of compiling keyward's patterns, and a prefilter only
-//! pays on long haystacks, while the keyword automaton has already done that job. So patterns
-//! are compiled with `regex-automata` (the engine inside `regex`) directly, with the settings
-//! `regex::bytes::RegexBuilder` uses and the automatic prefilter off: the same matches.
+//! These are the engines of `regex-automata` (the crate inside `regex`), put together the way
+//! its `meta::Regex` does for a pattern without a prefilter (a lazy DFA finds whether and where
+//! a match ends, a reverse lazy DFA where it starts, a backtracker or the PikeVM its groups),
+//! so a pattern matches what `regex::bytes::Regex` matches (tested). What differs is what is
+//! built and when: `regex`'s builder extracts literals for a prefilter (most of the cost of
+//! compiling keyward's patterns, and useless on a keyword window), and builds the reverse
+//! automaton with the forward one; here the reverse NFA is built when the pattern first
+//! matches, which most patterns a scan compiles never do.
 
-use regex_automata::meta;
+use regex_automata::hybrid;
+use regex_automata::nfa::thompson::{self, backtrack, pikevm, WhichCaptures, NFA};
 use regex_automata::util::captures::Captures as Slots;
+use regex_automata::util::iter::Searcher;
+use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input, MatchKind};
+use regex_automata::{Anchored, Input, Match, MatchKind, PatternID};
 use std::ops::Range;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::{Arc, OnceLock};
 
 /// A compiled rule pattern (bytes, ASCII classes, leftmost-first like `regex::bytes::Regex`).
-#[derive(Debug)]
 pub struct RulePattern {
-    re: meta::Regex,
+    engines: Arc<Engines>,
+    /// Scratch space of the engines, one per thread (what `meta::Regex` keeps too).
+    caches: Pool<Caches, CacheFn>,
+}
+
+type CacheFn = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+struct Engines {
+    /// The parsed pattern, for the reverse NFA.
+    hir: regex_syntax::hir::Hir,
+    config: thompson::Config,
+    dfa_cache: usize,
+    nfa: NFA,
+    /// `None` when the lazy DFA cannot be built (the PikeVM does its work).
+    forward: Option<hybrid::dfa::DFA>,
+    /// Built on the first match; `None` when it cannot be built.
+    reverse: OnceLock<Option<hybrid::dfa::DFA>>,
+    backtrack: backtrack::BoundedBacktracker,
+    pikevm: pikevm::PikeVM,
+}
+
+impl std::fmt::Debug for RulePattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RulePattern").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct Caches {
+    forward: Option<hybrid::dfa::Cache>,
+    reverse: Option<hybrid::dfa::Cache>,
+    backtrack: backtrack::Cache,
+    pikevm: pikevm::Cache,
 }
 
 /// Why a pattern does not compile.
@@ -42,71 +81,215 @@ impl std::fmt::Display for PatternError {
     }
 }
 
+impl From<thompson::BuildError> for PatternError {
+    fn from(e: thompson::BuildError) -> Self {
+        match e.size_limit() {
+            Some(limit) => PatternError::TooLarge(limit),
+            None => PatternError::Invalid(e.to_string()),
+        }
+    }
+}
+
+/// The lazy DFA settings of `meta::Regex`, without a prefilter.
+fn dfa_config(match_kind: MatchKind, cache_capacity: usize) -> hybrid::dfa::Config {
+    hybrid::dfa::Config::new()
+        .match_kind(match_kind)
+        .starts_for_each_pattern(true)
+        .unicode_word_boundary(true)
+        .cache_capacity(cache_capacity)
+        .skip_cache_capacity_check(false)
+        .minimum_cache_clear_count(Some(3))
+        .minimum_bytes_per_state(Some(10))
+}
+
 impl RulePattern {
     /// Compiles `pattern` with Unicode mode off (credentials are ASCII: `\w`, `\s`, `\b` and
     /// `(?i)` are ASCII, and a class such as `[^\s"']{8,200}` is a byte class instead of a
     /// UTF-8 automaton), within `size_limit` bytes of NFA and `dfa_cache` bytes of lazy DFA
     /// cache per thread.
     pub fn new(pattern: &str, size_limit: usize, dfa_cache: usize) -> Result<Self, PatternError> {
-        let config = meta::Config::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .utf8_empty(false)
-            .auto_prefilter(false)
+        let syntax = syntax::Config::new().unicode(false).utf8(false);
+        let hir = syntax::parse_with(pattern, &syntax)
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let config = thompson::Config::new()
+            .utf8(false)
             .nfa_size_limit(Some(size_limit))
-            .hybrid_cache_capacity(dfa_cache);
-        meta::Builder::new()
-            .configure(config)
-            .syntax(syntax::Config::new().unicode(false).utf8(false))
-            .build(pattern)
-            .map(|re| RulePattern { re })
-            .map_err(|e| match (e.size_limit(), e.syntax_error()) {
-                (Some(limit), _) => PatternError::TooLarge(limit),
-                (None, Some(syntax)) => PatternError::Invalid(syntax.to_string()),
-                (None, None) => PatternError::Invalid(e.to_string()),
-            })
+            .shrink(false)
+            .which_captures(WhichCaptures::All);
+        let nfa = thompson::Compiler::new()
+            .configure(config.clone())
+            .build_from_hir(&hir)?;
+        let forward = hybrid::dfa::Builder::new()
+            .configure(dfa_config(MatchKind::LeftmostFirst, dfa_cache))
+            .build_from_nfa(nfa.clone())
+            .ok();
+        let backtrack = backtrack::BoundedBacktracker::builder()
+            .build_from_nfa(nfa.clone())
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let pikevm = pikevm::PikeVM::builder()
+            .configure(pikevm::Config::new().match_kind(MatchKind::LeftmostFirst))
+            .build_from_nfa(nfa.clone())
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let engines = Arc::new(Engines {
+            hir,
+            config,
+            dfa_cache,
+            nfa,
+            forward,
+            reverse: OnceLock::new(),
+            backtrack,
+            pikevm,
+        });
+        let make = Arc::clone(&engines);
+        let create: CacheFn = Box::new(move || Caches {
+            forward: make.forward.as_ref().map(|dfa| dfa.create_cache()),
+            reverse: None,
+            backtrack: make.backtrack.create_cache(),
+            pikevm: make.pikevm.create_cache(),
+        });
+        Ok(RulePattern {
+            engines,
+            caches: Pool::new(create),
+        })
+    }
+
+    /// Also builds what `new` leaves for the first match, so that a pattern too large in
+    /// reverse is refused now (what `regex` would refuse).
+    pub fn complete(self) -> Result<Self, PatternError> {
+        self.engines.reverse_nfa()?;
+        Ok(self)
     }
 
     /// Whether the pattern has a group called `name`.
     pub fn has_group(&self, name: &str) -> bool {
-        let info = self.re.group_info();
-        info.to_index(regex_automata::PatternID::ZERO, name)
-            .is_some()
+        let info = self.engines.nfa.group_info();
+        info.to_index(PatternID::ZERO, name).is_some()
     }
 
     /// Whether `hay` holds a match.
     pub fn is_match(&self, hay: &[u8]) -> bool {
-        self.re.is_match(hay)
+        let mut caches = self.caches.get();
+        let input = Input::new(hay).earliest(true);
+        let e = &self.engines;
+        if let (Some(dfa), Some(cache)) = (&e.forward, caches.forward.as_mut()) {
+            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
+                return found.is_some();
+            }
+        }
+        e.pikevm.is_match(&mut caches.pikevm, input)
     }
 
     /// The successive non-overlapping matches in `hay` (whole-match spans).
-    pub fn find_iter<'r, 'h>(&'r self, hay: &'h [u8]) -> impl Iterator<Item = Group<'h>> + 'r
-    where
-        'h: 'r,
-    {
-        self.re.find_iter(hay).map(move |m| Group {
-            hay,
-            range: m.range(),
-        })
+    pub fn find_iter<'h>(&self, hay: &'h [u8]) -> Vec<Group<'h>> {
+        let mut caches = self.caches.get();
+        let mut searcher = Searcher::new(Input::new(hay));
+        let mut found = Vec::new();
+        while let Some(m) = searcher.advance(|input| Ok(self.engines.find(&mut caches, input))) {
+            found.push(Group {
+                hay,
+                range: m.range(),
+            });
+        }
+        found
     }
 
     /// The groups of the match `whole` (a span `find_iter` gave): the same groups as a search
     /// from `whole.start` would give, found by a search anchored there and bounded by the
     /// span (which sees the bytes around it for `\b` and `$`), so no DFA runs again.
     pub fn captures_of<'h>(&self, hay: &'h [u8], whole: Range<usize>) -> Option<Captures<'h>> {
-        let mut slots = self.re.create_captures();
+        let mut caches = self.caches.get();
         let input = Input::new(hay).range(whole).anchored(Anchored::Yes);
-        self.re.captures(input, &mut slots);
+        let slots = self.engines.captures(&mut caches, &input);
         slots.is_match().then_some(Captures { hay, slots })
     }
 
     /// The groups of every successive non-overlapping match in `hay`.
-    pub fn captures_iter<'r, 'h>(&'r self, hay: &'h [u8]) -> impl Iterator<Item = Captures<'h>> + 'r
-    where
-        'h: 'r,
-    {
-        self.re
-            .captures_iter(hay)
-            .map(move |slots| Captures { hay, slots })
+    pub fn captures_iter<'h>(&self, hay: &'h [u8]) -> Vec<Captures<'h>> {
+        self.find_iter(hay)
+            .into_iter()
+            .filter_map(|m| self.captures_of(hay, m.range()))
+            .collect()
+    }
+}
+
+impl Engines {
+    /// The leftmost-first match in `input`: where it ends (forward lazy DFA), then where it
+    /// starts (reverse lazy DFA, anchored at that end), as `meta::Regex` finds it; the PikeVM
+    /// or the backtracker when a lazy DFA gives up.
+    fn find(&self, caches: &mut Caches, input: &Input) -> Option<Match> {
+        let (Some(dfa), Some(cache)) = (&self.forward, caches.forward.as_mut()) else {
+            return self.find_nofail(caches, input);
+        };
+        let end = match dfa.try_search_fwd(cache, input) {
+            Ok(None) => return None,
+            Ok(Some(end)) => end.offset(),
+            Err(_) => return self.find_nofail(caches, input),
+        };
+        let anchored = input.get_anchored().is_anchored() || self.nfa.is_always_start_anchored();
+        if input.start() == end || anchored {
+            return Some(Match::must(0, input.start()..end));
+        }
+        let Some(reverse) = self.reverse() else {
+            return self.find_nofail(caches, input);
+        };
+        let cache = caches.reverse.get_or_insert_with(|| reverse.create_cache());
+        let back = input
+            .clone()
+            .span(input.start()..end)
+            .anchored(Anchored::Yes)
+            .earliest(false);
+        match reverse.try_search_rev(cache, &back) {
+            Ok(Some(start)) => Some(Match::must(0, start.offset()..end)),
+            _ => self.find_nofail(caches, input),
+        }
+    }
+
+    fn find_nofail(&self, caches: &mut Caches, input: &Input) -> Option<Match> {
+        let slots = self.captures(caches, input);
+        slots.get_match()
+    }
+
+    /// The groups of the first match in `input`: the backtracker when the span is short
+    /// enough for it, else the PikeVM (`meta::Regex`'s choice too).
+    fn captures(&self, caches: &mut Caches, input: &Input) -> Slots {
+        let mut slots = Slots::all(self.nfa.group_info().clone());
+        let fits =
+            !input.get_earliest() && input.get_span().len() <= self.backtrack.max_haystack_len();
+        let done = fits
+            && self
+                .backtrack
+                .try_captures(&mut caches.backtrack, input.clone(), &mut slots)
+                .is_ok();
+        if !done {
+            self.pikevm
+                .captures(&mut caches.pikevm, input.clone(), &mut slots);
+        }
+        slots
+    }
+
+    fn reverse_nfa(&self) -> Result<NFA, PatternError> {
+        let config = self
+            .config
+            .clone()
+            .which_captures(WhichCaptures::None)
+            .reverse(true);
+        Ok(thompson::Compiler::new()
+            .configure(config)
+            .build_from_hir(&self.hir)?)
+    }
+
+    /// The reverse lazy DFA (every match kind, so an anchored reverse search runs to the
+    /// leftmost start: as `meta::Regex` builds it), built once.
+    fn reverse(&self) -> Option<&hybrid::dfa::DFA> {
+        self.reverse
+            .get_or_init(|| {
+                let nfa = self.reverse_nfa().ok()?;
+                hybrid::dfa::Builder::new()
+                    .configure(dfa_config(MatchKind::All, self.dfa_cache))
+                    .build_from_nfa(nfa)
+                    .ok()
+            })
+            .as_ref()
     }
 }
 
@@ -184,8 +367,13 @@ mod tests {
 
     fn ours(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
         let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
-        let groups = re.re.captures_len();
+        let groups = re
+            .engines
+            .nfa
+            .group_info()
+            .group_len(regex_automata::PatternID::ZERO);
         re.captures_iter(hay)
+            .into_iter()
             .map(|c| {
                 (0..groups)
                     .map(|i| c.get(i).map(|g| (g.start(), g.end())))
@@ -213,8 +401,13 @@ mod tests {
     /// The groups of each match through `find_iter` and `captures_of`, as `ours` lists them.
     fn found_then_captured(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
         let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
-        let groups = re.re.captures_len();
+        let groups = re
+            .engines
+            .nfa
+            .group_info()
+            .group_len(regex_automata::PatternID::ZERO);
         re.find_iter(hay)
+            .into_iter()
             .map(|m| {
                 let c = re.captures_of(hay, m.range()).unwrap();
                 (0..groups)
@@ -239,6 +432,37 @@ mod tests {
                 reference(pattern, hay),
                 "{pattern}"
             );
+        }
+    }
+
+    #[test]
+    fn every_built_in_pattern_matches_what_the_regex_crate_matches() {
+        for rule in crate::rules::builtin::BUILTIN_RULES {
+            // Its examples side by side (one window holding several matches), then mangled
+            // (truncated, doubled) so that near misses are searched too.
+            let mut hay = String::new();
+            for text in rule.examples.iter().chain(rule.negative_examples.iter()) {
+                hay.push_str(text);
+                hay.push_str("\n  x = ");
+                let half = (0..=text.len() / 2)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i));
+                hay.push_str(&text[..half.unwrap_or(0)]);
+                hay.push(' ');
+                hay.push_str(text);
+                hay.push_str(text);
+                hay.push('\n');
+            }
+            assert_eq!(
+                ours(rule.pattern, hay.as_bytes()),
+                reference(rule.pattern, hay.as_bytes()),
+                "{}",
+                rule.id
+            );
+            let re = RulePattern::new(rule.pattern, 2 << 20, 1 << 20).unwrap();
+            for text in rule.examples {
+                assert!(re.is_match(text.as_bytes()), "{}: {text}", rule.id);
+            }
         }
     }
 
