@@ -48,11 +48,25 @@ mod tests {
                 "{k}"
             );
         }
-        // One rule less (disabled) is indexed here.
+        // One rule less (disabled) is indexed here, with the built-in keywords and automaton;
+        // the keywords lead only to rules that list them.
         let mut fewer = builtin_rules_for_scan().unwrap();
-        fewer.remove(3);
+        let gone = fewer.remove(3);
+        assert!(!gone.keywords.is_empty());
         let fewer = RuleSet::new(fewer).unwrap();
         assert!(matches!(fewer.keyword_rules, std::borrow::Cow::Owned(_)));
+        assert_eq!(fewer.keywords(), super::builtin::BUILTIN_KEYWORDS);
+        assert_eq!(fewer.automaton().parts(), super::builtin::BUILTIN_DFA);
+        for (k, keyword) in fewer.keywords().iter().enumerate() {
+            for &r in fewer.rules_for_keyword(k) {
+                let rule = fewer.rule(r);
+                assert_ne!(rule.id, gone.id);
+                assert!(rule
+                    .keywords
+                    .iter()
+                    .any(|w| w.to_ascii_lowercase() == *keyword));
+            }
+        }
     }
 
     #[test]
@@ -408,9 +422,19 @@ impl RuleSet {
                 ));
             }
         }
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut keywords: Vec<String> = Vec::new();
-        let mut per_keyword: Vec<Vec<u32>> = Vec::new();
+        // The built-in keywords first, in their order, whether or not a rule here lists them
+        // (one that none lists occurs to no effect): a set that only disables built-in rules,
+        // or adds rules with known keywords, keeps the built-in automaton instead of building
+        // one at every start.
+        let mut keywords: Vec<String> = builtin::BUILTIN_KEYWORDS
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let mut index: HashMap<String, usize> = (keywords.iter().cloned())
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
+        let mut per_keyword: Vec<Vec<u32>> = vec![Vec::new(); keywords.len()];
         let mut keywordless = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             if rule.keywords.is_empty() {
