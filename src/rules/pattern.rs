@@ -51,12 +51,13 @@ impl std::fmt::Debug for RulePattern {
     }
 }
 
+/// Each made on first use: most patterns only ever need the forward one.
 #[derive(Debug)]
 struct Caches {
     forward: Option<hybrid::dfa::Cache>,
     reverse: Option<hybrid::dfa::Cache>,
-    backtrack: backtrack::Cache,
-    pikevm: pikevm::Cache,
+    backtrack: Option<backtrack::Cache>,
+    pikevm: Option<pikevm::Cache>,
 }
 
 /// Why a pattern does not compile.
@@ -144,8 +145,8 @@ impl RulePattern {
         let create: CacheFn = Box::new(move || Caches {
             forward: make.forward.as_ref().map(|dfa| dfa.create_cache()),
             reverse: None,
-            backtrack: make.backtrack.create_cache(),
-            pikevm: make.pikevm.create_cache(),
+            backtrack: None,
+            pikevm: None,
         });
         Ok(RulePattern {
             engines,
@@ -176,7 +177,8 @@ impl RulePattern {
                 return found.is_some();
             }
         }
-        e.pikevm.is_match(&mut caches.pikevm, input)
+        let cache = caches.pikevm.get_or_insert_with(|| e.pikevm.create_cache());
+        e.pikevm.is_match(cache, input)
     }
 
     /// The successive non-overlapping matches in `hay` (whole-match spans).
@@ -255,14 +257,17 @@ impl Engines {
         let mut slots = Slots::all(self.nfa.group_info().clone());
         let fits =
             !input.get_earliest() && input.get_span().len() <= self.backtrack.max_haystack_len();
-        let done = fits
-            && self
-                .backtrack
-                .try_captures(&mut caches.backtrack, input.clone(), &mut slots)
-                .is_ok();
+        let done = fits && {
+            let cache = (caches.backtrack).get_or_insert_with(|| self.backtrack.create_cache());
+            (self.backtrack)
+                .try_captures(cache, input.clone(), &mut slots)
+                .is_ok()
+        };
         if !done {
-            self.pikevm
-                .captures(&mut caches.pikevm, input.clone(), &mut slots);
+            let cache = caches
+                .pikevm
+                .get_or_insert_with(|| self.pikevm.create_cache());
+            self.pikevm.captures(cache, input.clone(), &mut slots);
         }
         slots
     }
