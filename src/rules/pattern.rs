@@ -2,14 +2,15 @@
 //! a short window around a keyword), and the few search calls detection needs. It owns the
 //! engine settings; which windows a pattern runs on is the detector's business.
 //!
-//! These are the engines of `regex-automata` (the crate inside `regex`), put together the way
+//! These are the engines of `regex-automata` (the crate inside `regex`), put together much as
 //! its `meta::Regex` does for a pattern without a prefilter (a lazy DFA finds whether and where
-//! a match ends, a reverse lazy DFA where it starts, a backtracker or the PikeVM its groups),
-//! so a pattern matches what `regex::bytes::Regex` matches (tested). What differs is what is
-//! built and when: `regex`'s builder extracts literals for a prefilter (most of the cost of
-//! compiling keyward's patterns, and useless on a keyword window), and builds the reverse
-//! automaton with the forward one; here the reverse NFA is built when the pattern first
-//! matches, which most patterns a scan compiles never do.
+//! a match ends; a backtracker, or a reverse lazy DFA on long spans, where it starts; a
+//! backtracker or the PikeVM its groups), so a pattern matches what `regex::bytes::Regex`
+//! matches (tested). What differs is what is built and when: `regex`'s builder extracts
+//! literals for a prefilter (most of the cost of compiling keyward's patterns, and useless on
+//! a keyword window) and builds the reverse automaton with the forward one; here a reverse
+//! NFA is built only for a match too long for the backtracker, and most patterns a scan
+//! compiles never match at all.
 
 use regex_automata::hybrid;
 use regex_automata::nfa::thompson::{self, backtrack, pikevm, WhichCaptures, NFA};
@@ -230,6 +231,18 @@ impl Engines {
         let anchored = input.get_anchored().is_anchored() || self.nfa.is_always_start_anchored();
         if input.start() == end || anchored {
             return Some(Match::must(0, input.start()..end));
+        }
+        // Where it starts: the match the backtracker finds in the bytes up to that end, when
+        // they are few enough for it (no match starts earlier, and the leftmost-first one
+        // from its start ends there: the same match, found without a reverse NFA); else the
+        // reverse lazy DFA, anchored at that end, as `meta::Regex` does.
+        let upto = input.clone().span(input.start()..end);
+        if upto.get_span().len() <= self.backtrack.max_haystack_len() {
+            let cache = (caches.backtrack).get_or_insert_with(|| self.backtrack.create_cache());
+            if let Ok(Some(found)) = self.backtrack.try_find(cache, upto) {
+                debug_assert_eq!(found.end(), end);
+                return Some(found);
+            }
         }
         let Some(reverse) = self.reverse() else {
             return self.find_nofail(caches, input);
@@ -469,6 +482,28 @@ mod tests {
                 assert!(re.is_match(text.as_bytes()), "{}: {text}", rule.id);
             }
         }
+    }
+
+    #[test]
+    fn a_match_far_into_a_long_window_is_found_by_the_reverse_automaton() {
+        let pattern = r"(?i)\b(?P<key>token|password)\s*=\s*'(?P<secret>[a-z0-9]{8,64})'";
+        let mut hay = "x = 1; ".repeat(40_000);
+        hay.push_str("TOKEN = 'abcdef12' ");
+        hay.push_str(&"y ".repeat(40_000));
+        hay.push_str("password='0123456789' token='short'");
+        let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
+        assert!(re.engines.backtrack.max_haystack_len() < 280_000);
+        assert_eq!(
+            ours(pattern, hay.as_bytes()),
+            reference(pattern, hay.as_bytes())
+        );
+        assert_eq!(ours(pattern, hay.as_bytes()).len(), 2);
+        re.find_iter(hay.as_bytes());
+        assert!(re.engines.reverse.get().is_some_and(Option::is_some));
+        // A short window needs no reverse automaton.
+        let short = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
+        assert_eq!(short.find_iter(b"a token = 'abcdef12'").len(), 1);
+        assert!(short.engines.reverse.get().is_none());
     }
 
     #[test]
