@@ -40,6 +40,11 @@ fn credentials_where_they_sit() {
         ("k8s/secret.yaml", "apiVersion: v1\nkind: Secret\ndata:\n  DB_PASSWORD: UnE3THoyWHY5UmtQNG1Xbg==\n", "generic-password"),
         ("config.yaml", "api_token: dHE3THoyWHY5UmtQNG1XbjhiWWM=", "generic-api-key"),
         ("config/secrets.yml", "production:\n  secret_key_base: 6f1c0a5b9e2d7f4a3c8b1e0d9f6a2c7b5e4d3a1f0c9b8e7d6a5f4c3b2a1e0d9f\n", "rails-secret-key-base"),
+        (".dbeaver/data-sources.json", "{\"connections\": {\"pg\": {\"configuration\": {\"host\": \"db\", \"user\": \"u\", \"password\": \"Kq7Lz2Xv9RkP4mWn\"}}}}", "dbeaver-saved-password"),
+        ("ws/.dbeaver/data-sources-2.json", "{\"auth-properties\": {\"userName\": \"u\", \"userPassword\": \"Lz2Xv9RkP4mWnQ7\"}}", "dbeaver-saved-password"),
+        (".dbeaver-data-sources.xml", "<data-source id=\"x\">\n  <connection host=\"db\" user=\"u\" password=\"Mx8Rq2Lv7Tn4\" save-password=\"true\"/>\n</data-source>\n", "dbeaver-saved-password"),
+        ("home/.3T/robo-3t/1.4.4/robo3t.json", "{\"connections\": [{\"credentials\": [{\"userName\": \"ops\", \"userPassword\": \"Nq7Lz2Xv9RkP4mWn\"}]}]}", "robo3t-saved-password"),
+        ("robomongo.json", "{\"connections\": [{\"sshUserPassword\": \"Pz2Xv9RkP4mWnQ7\"}]}", "robo3t-saved-password"),
         ("recentservers.xml", "<Server><Host>h</Host><User>u</User><Pass encoding=\"base64\">WnE3THoyWHY5UmtQNG1Xbg==</Pass></Server>", "filezilla-password"),
         ("settings.py", "SERVICE_TOKEN = \"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MjQyIn0.q8rT2vLx9KpW4mNc7Yb3Hd6Jf1Gs5Ua\"", "jwt"),
     ];
@@ -77,6 +82,9 @@ fn credentials_where_they_sit() {
         ),
         ("config.yaml", "api_token: dGhpcy1pcy1hLXRva2VuLXZhbHVl"),
         ("k8s/config.yaml", "kind: ConfigMap\ndata:\n  aws: QUtJQVFZTEZOM0M3SlRMTjVXUUU=\n"),
+        (".dbeaver/data-sources.json", "{\"configuration\": {\"user\": \"u\", \"password\": \"\"}, \"handlers\": {\"ssh_tunnel\": {\"save-password\": true}}}"),
+        (".dbeaver-data-sources.xml", "<connection host=\"db\" user=\"root\" password=\"password\" save-password=\"true\"/>"),
+        ("robo3t.json", "{\"credentials\": [{\"userName\": \"\", \"userPassword\": \"\"}], \"ssh\": {\"userPassword\": \"${SSH_PASSWORD}\", \"passphrase\": \"changeme\"}}"),
         ("cursor.py", "cursor = \"eyJ0eXAiOiJKV1QifQ.eyJwYWdlIjoiNDI0MjQyIiwic2l6ZSI6IjUwIn0.q8rT2vLx9KpW4mNc7Yb3Hd6Jf1Gs5Ua\""),
     ];
     let project = Project::new();
