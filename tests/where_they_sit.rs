@@ -138,3 +138,59 @@ fn an_unquoted_value_keeps_its_first_letter() {
         .collect();
     assert_eq!(secrets, vec!["fq7L…(16)"]);
 }
+
+/// The secret findings of one file written with `text`, as (rule, line).
+fn secrets_in(path: &str, text: &str) -> Vec<(String, u64)> {
+    let project = Project::new();
+    project.write(path, text);
+    let (_, report) = run_json(project.keyward().args(["scan", ".", "--format", "json"]));
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "secret")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+// regression: `private_key: "_RSAPrivateKey"` (a string annotation in a Python signature) was
+// reported as a hard-coded key.
+#[test]
+fn a_quoted_type_name_after_an_annotation_colon_is_not_a_value() {
+    let annotations = "def load(private_key: \"_RSAPrivateKey\", token: \"Optional[str]\") -> None:\n    password: \"SecretStr\"\n    api_key: 'HTTPBasicAuth' = field()\n";
+    assert_eq!(secrets_in("crypto/keys.py", annotations), vec![]);
+    assert_eq!(
+        secrets_in(
+            "src/client.ts",
+            "function f(private_key: \"_RSAPrivateKey\") {}\n"
+        ),
+        vec![]
+    );
+    // The rule stays narrow: the same text in YAML, after `=`, as a dict key's value, or a
+    // value that is not a type name is still judged as a value.
+    let api_key = "generic-api-key".to_string();
+    assert_eq!(
+        secrets_in("config.yaml", "private_key: \"_RSAPrivateKey\"\n"),
+        vec![(api_key.clone(), 1)]
+    );
+    assert_eq!(
+        secrets_in("keys.py", "private_key = \"_RSAPrivateKey\"\n"),
+        vec![(api_key.clone(), 1)]
+    );
+    assert_eq!(
+        secrets_in("keys.py", "KEYS = {\"private_key\": \"_RSAPrivateKey\"}\n"),
+        vec![(api_key, 1)]
+    );
+    assert_eq!(
+        secrets_in(
+            "src/client.ts",
+            "const cfg = { password: \"Kq7Lz2Xv9RkP4mWn\" };\n"
+        ),
+        vec![("generic-password".to_string(), 1)]
+    );
+}

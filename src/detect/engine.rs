@@ -463,15 +463,23 @@ impl<'r> Detector<'r> {
 pub struct MatchContext<'a> {
     pub key: &'a [u8],
     pub quoted: bool,
+    /// What lies between the key and the value (`": "`, ` = (`, `: "`).
+    pub separator: &'a [u8],
     /// Up to 96 bytes that follow the secret (a URL's `@host`).
     pub tail: &'a [u8],
 }
 
 impl<'a> MatchContext<'a> {
     pub fn of(caps: &regex::bytes::Captures<'a>, hay: &'a [u8], secret_end: usize) -> Self {
+        let secret_start = caps.name("secret").map_or(secret_end, |s| s.start());
+        let separator = match caps.name("key") {
+            Some(k) if k.end() <= secret_start => &hay[k.end()..secret_start],
+            _ => &b""[..],
+        };
         MatchContext {
             key: caps.name("key").map_or(&b""[..], |k| k.as_bytes()),
             quoted: caps.name("quote").is_some() || caps.name("query").is_some(),
+            separator,
             tail: &hay[secret_end..hay.len().min(secret_end + 96)],
         }
     }
@@ -489,7 +497,10 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
     }
     match rule.validator {
         None => true,
-        Some(Validator::GenericValue) => generic::plausible(ctx.key, ctx.quoted, value, path),
+        Some(Validator::GenericValue) => {
+            generic::plausible(ctx.key, ctx.quoted, value, path)
+                && !generic::is_string_annotation(ctx.separator, value, ctx.tail, path)
+        }
         Some(Validator::UrlPassword) => generic::url_password_plausible(value, ctx.tail),
         Some(Validator::Base62Crc32) => checksum::base62_crc32(value),
         Some(Validator::HexCrc32) => checksum::hex_crc32(value),
