@@ -10,6 +10,7 @@ pub(crate) mod engine;
 pub(crate) mod entropy;
 pub(crate) mod generic;
 pub(crate) mod hygiene;
+mod jsonspan;
 mod jwt;
 mod keyname;
 pub(crate) mod keywords;
