@@ -65,9 +65,9 @@ fn is_type_name(value: &str) -> bool {
     })
 }
 
-/// `private_key: "_RSAPrivateKey"`, `token: "Optional[str]"`: in Python and TypeScript a
-/// quoted type name after an unquoted key and a `:` is a string annotation (a forward
-/// reference or a literal type), not a value. A type name here is letters only, starting upper
+/// In Python and TypeScript a quoted type name after an unquoted key and a `:` is a string
+/// annotation (a forward reference such as a `private_key` parameter annotated with the string
+/// `_RSAPrivateKey`, or `Optional[str]` in quotes; a literal type), not a value. A type name here is letters only, starting upper
 /// case after any leading `_`, every word capitalised or an acronym; or a capitalised name
 /// followed by `[` (a generic). Narrow on purpose: in YAML, JSON or after `=` the same text is
 /// a value and judged as one.
