@@ -7,6 +7,10 @@
 use super::lineindex::LineIndex;
 use std::sync::OnceLock;
 
+/// A value of more pieces or lines than this is not one credential (a long SQL statement, a
+/// certificate, prose); stopping there also keeps a file of many unclosed values linear.
+const MAX_PIECES: usize = 64;
+
 /// One value written in pieces.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Joined {
@@ -131,6 +135,7 @@ fn python_pieces(text: &str, mut at: usize) -> Option<Vec<(usize, usize)>> {
     loop {
         at = skip_python_space(b, at, paren);
         match python_literal(b, at) {
+            Literal::At(_, _) if pieces.len() == MAX_PIECES => return None,
             Literal::At(start, end) => {
                 pieces.push((start, end));
                 at = end + 1;
@@ -276,7 +281,7 @@ fn yaml_quoted<'a>(
     let mut first: Option<&'a str> = None;
     let mut piece = &rest[1..];
     let mut escaped_break = false;
-    for (n, line) in lines[i..].iter().enumerate() {
+    for (n, line) in lines[i..].iter().take(MAX_PIECES).enumerate() {
         if n > 0 {
             piece = line.trim_start();
             if piece.is_empty() {
@@ -333,7 +338,8 @@ fn read_quoted(piece: &str, quote: char, value: &mut String) -> Closed {
 }
 
 /// A block scalar (`|`, `>`, with indicators) under line `i` with at least two lines of text:
-/// its text, the text from its first character and its last line.
+/// its text (its first `MAX_PIECES` lines), the text from its first character and its last
+/// line read.
 fn yaml_block<'a>(
     lines: &[&'a str],
     i: usize,
@@ -346,6 +352,7 @@ fn yaml_block<'a>(
     }
     let body: Vec<&'a str> = lines[i + 1..]
         .iter()
+        .take(MAX_PIECES)
         .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > indent)
         .map(|l| l.trim())
         .filter(|l| !l.is_empty())
@@ -415,6 +422,17 @@ mod tests {
             found("app.js", "API_KEY = (\n  \"Aq7Lz2Xv9R\"\n)\n"),
             vec![]
         );
+    }
+
+    // regression guard: many unclosed values must not each read to the end of the file.
+    #[test]
+    fn values_of_too_many_pieces_are_not_read() {
+        let many: String = (0..=MAX_PIECES).map(|_| "    \"Aq7L\"\n").collect();
+        assert_eq!(found("a.py", &format!("API_KEY = (\n{many})\n")), vec![]);
+        let quoted =
+            |lines: usize| format!("password: \"Aq7L\n{}  Zq\"\n", "  more\n".repeat(lines));
+        assert_eq!(found("v.yaml", &quoted(3)).len(), 1);
+        assert_eq!(found("v.yaml", &quoted(MAX_PIECES)), vec![]);
     }
 
     #[test]
