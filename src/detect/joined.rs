@@ -1,8 +1,9 @@
 //! Values written in several pieces: Python strings concatenated implicitly or continued inside
 //! parentheses (`API_KEY = (\n    "first"\n    "second"\n)`), YAML quoted scalars continued on
 //! the next lines, YAML block scalars of several lines. The rules read a line and see a piece;
-//! this module gives the whole value, the pieces' places and the piece the rules would judge
-//! alone, so the engine can judge the value once, on its joined text. Pure text work: no rules.
+//! this module gives the whole value and where it starts (where the rules saw its first
+//! piece), so the engine can judge the value once, on its joined text. Pure text work: no
+//! rules.
 
 use super::lineindex::LineIndex;
 use std::sync::OnceLock;
@@ -86,7 +87,7 @@ fn python_head() -> &'static regex::Regex {
     static HEAD: OnceLock<regex::Regex> = OnceLock::new();
     HEAD.get_or_init(|| {
         regex::Regex::new(
-            r#"(?i)(?:^|[^A-Za-z0-9_.:/-])(?P<key>[A-Za-z0-9_.-]{0,40}(?:password|passwd|pwd|passphrase|token|secret|api_?key|access_?key|auth_?key|credential|private_?key)[A-Za-z0-9_.-]{0,20})["']?[ \t]*(?::[^=\n]{0,60}?)?[=:][ \t]*"#,
+            r#"(?i)(?:^|[^A-Za-z0-9_.:/-])(?P<key>[A-Za-z0-9_.-]{0,40}(?:password|passwd|pwd|passphrase|token|secret|api_?key|access_?key|auth_?key|credential|private_?key)[A-Za-z0-9_.-]{0,20})["']?[ \t]*(?::[ \t]*[A-Za-z_][A-Za-z0-9_.\[\] |]{0,60}?[ \t]*=|=|:)[ \t]*"#,
         )
         .expect("the Python head pattern compiles")
     })
@@ -387,7 +388,7 @@ mod tests {
 
     #[test]
     fn python_strings_in_parentheses_and_side_by_side_are_joined() {
-        let text = "API_KEY = (\n    \"Aq7Lz2Xv9R\"  # first half\n    'kP4mWn8bYc'\n)\nDB_PASSWORD = (\n    \"Hq7Lz2Xv9RkP4mWn\"\n)\nSMTP_PASSWORD = (\"Hq7Lz2\" \"Xv9RkP4mWn\")\nconnect(token=\"Tq7Lz2\" \\\n    \"Xv9RkP4mWn\", port=1)\n";
+        let text = "API_KEY = (\n    \"Aq7Lz2Xv9R\"  # first half\n    'kP4mWn8bYc'\n)\nDB_PASSWORD = (\n    \"Hq7Lz2Xv9RkP4mWn\"\n)\nSMTP_PASSWORD = (\"Hq7Lz2\" \"Xv9RkP4mWn\")\nconnect(token=\"Tq7Lz2\" \\\n    \"Xv9RkP4mWn\", port=1)\nSIGNING_KEY_SECRET: Final[str] = (\n    \"Sq7Lz2\"\n    \"Xv9RkP4mWn\"\n)\n";
         assert_eq!(
             found("settings.py", text),
             vec![
@@ -395,6 +396,7 @@ mod tests {
                 row("DB_PASSWORD", "Hq7Lz2Xv9RkP4mWn", 6, 6, true),
                 row("SMTP_PASSWORD", "Hq7Lz2Xv9RkP4mWn", 8, 19, true),
                 row("token", "Tq7Lz2Xv9RkP4mWn", 9, 16, true),
+                row("SIGNING_KEY_SECRET", "Sq7Lz2Xv9RkP4mWn", 12, 6, true),
             ]
         );
         // The key is read whole, as the rules read it (`X-Amz-Credential`, not `Credential`).
@@ -414,6 +416,8 @@ mod tests {
             "API_KEY = \"\"\"Aq7Lz2\nXv9RkP4mWn\"\"\"\n",
             "if token == (\n    \"Aq7Lz2Xv9R\"\n):\n",
             "NAME = (\n    \"Aq7Lz2Xv9R\"\n    \"kP4mWn8bYc\"\n)\n",
+            // The value of the next key is not this key's.
+            "d = {\"token\": foo, x: (\"Aq7Lz2Xv9R\" \"kP4mWn8bYc\")}\n",
         ] {
             assert_eq!(found("app.py", text), vec![], "{text}");
         }
