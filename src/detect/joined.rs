@@ -1,9 +1,9 @@
 //! Values written in several pieces: Python strings concatenated implicitly or continued inside
-//! parentheses (`API_KEY = (\n    "first"\n    "second"\n)`), YAML quoted scalars continued on
-//! the next lines, YAML block scalars of several lines. The rules read a line and see a piece;
-//! this module gives the whole value and where it starts (where the rules saw its first
-//! piece), so the engine can judge the value once, on its joined text. Pure text work: no
-//! rules.
+//! parentheses (`API_KEY = (\n    "first"\n    "second"\n)`), YAML quoted and plain scalars
+//! continued on the next lines, YAML block scalars of several lines. The rules read a line and
+//! see a piece; this module gives the whole value and where it starts (where the rules saw its
+//! first piece), so the engine can judge the value once, on its joined text. Pure text work:
+//! no rules.
 
 use super::lineindex::LineIndex;
 use std::sync::OnceLock;
@@ -230,6 +230,7 @@ fn yaml_values(text: &str, index: &LineIndex) -> Vec<Joined> {
         let joined = match rest.as_bytes().first() {
             Some(b'"' | b'\'') => yaml_quoted(&lines, i, rest),
             Some(b'|' | b'>') => yaml_block(&lines, i, indent, rest),
+            Some(c) if !b"{[&*!%@`#".contains(c) => yaml_plain(&lines, i, indent, rest),
             _ => None,
         };
         let Some((value, start, last)) = joined else {
@@ -336,6 +337,45 @@ fn read_quoted(piece: &str, quote: char, value: &mut String) -> Closed {
         }
     }
     Closed::Open { escaped: false }
+}
+
+/// A plain (unquoted) scalar continued on more indented lines that are not keys, items or
+/// comments: its value folded (a line break is a space, an empty line a line break), its
+/// first piece and its last.
+fn yaml_plain<'a>(
+    lines: &[&'a str],
+    i: usize,
+    indent: usize,
+    rest: &'a str,
+) -> Option<(String, &'a str, &'a str)> {
+    let piece = |l: &'a str| l.split(" #").next().unwrap_or(l).trim();
+    let mut value = piece(rest).to_string();
+    let mut last = None;
+    let mut blank = 0;
+    for line in lines[i + 1..].iter().take(MAX_PIECES) {
+        if line.trim().is_empty() {
+            blank += 1;
+            continue;
+        }
+        let text = piece(line);
+        let continues = line.len() - line.trim_start().len() > indent
+            && !text.is_empty()
+            && !text.starts_with(['#', '-'])
+            && !text.contains(": ")
+            && !text.ends_with(':');
+        if !continues {
+            break;
+        }
+        value.push_str(&if blank > 0 {
+            "\n".repeat(blank)
+        } else {
+            " ".into()
+        });
+        value.push_str(text);
+        blank = 0;
+        last = Some(text);
+    }
+    last.map(|last| (value, rest, last))
 }
 
 /// A block scalar (`|`, `>`, with indicators) under line `i` with at least two lines of text:
@@ -450,6 +490,21 @@ mod tests {
                 row("secret", "Vq7Lz2\nXv9R", 6, 14, true),
             ]
         );
+    }
+
+    #[test]
+    fn yaml_plain_values_continued_on_more_indented_lines_are_folded() {
+        let text = "db:\n  password: Tq7Lz2Xv9R\n    kP4mWn\n  api_token: Uq7Lz2Xv9RkP4mWn\n  nested:\n    secret: Vq7Lz2Xv9RkP4mWn  # one line\n    token: Wq7Lz2\n\n      Xv9R\n  other: x\n";
+        assert_eq!(
+            found("values.yaml", text),
+            vec![
+                row("password", "Tq7Lz2Xv9R kP4mWn", 2, 13, true),
+                row("token", "Wq7Lz2\nXv9R", 7, 12, true),
+            ]
+        );
+        // A more indented key, item or comment is not a continuation.
+        let mapping = "auth:\n  token: Tq7Lz2Xv9R\n    - item\n  secret: Uq7Lz2Xv9R\n      # note\n  password: Vq7Lz2\n    nested: x\n";
+        assert_eq!(found("values.yaml", mapping), vec![]);
     }
 
     #[test]

@@ -114,10 +114,11 @@ mod tests {
 
     #[test]
     fn yaml_values_across_lines_are_judged_whole() {
-        let text = "db:\n  password: \"Tq7Lz2Xv9R\\\n    kP4mWn\"\n  api_token: \"Uq7Lz2Xv9R\n    kP4mWn8b\"\n  private_key: |\n    Vq7Lz2Xv9RkP4mWn\n    Wq7Lz2Xv9RkP4mWn\n  secret: |\n    Xq7Lz2Xv9RkP4mWn\n";
-        // The escaped line break joins; a plain one folds to a space, and a value with a space
-        // is not a credential to the generic gate; a block of two lines is text, whose lines
-        // the rules read where they are, not a key; a block of one line is a key.
+        let text = "db:\n  password: \"Tq7Lz2Xv9R\\\n    kP4mWn\"\n  api_token: \"Uq7Lz2Xv9R\n    kP4mWn8b\"\n  private_key: |\n    Vq7Lz2Xv9RkP4mWn\n    Wq7Lz2Xv9RkP4mWn\n  secret: |\n    Xq7Lz2Xv9RkP4mWn\n  auth_token: Yq7Lz2Xv9R\n    kP4mWn\n";
+        // The escaped line break joins; a plain one folds to a space (quoted or plain), and a
+        // value with a space is not a credential to the generic gate; a block of two lines is
+        // text, whose lines the rules read where they are, not a key; a block of one line is a
+        // key.
         assert_eq!(
             secrets("values.yaml", text),
             vec![
