@@ -513,7 +513,7 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
         None => true,
         Some(Validator::GenericValue) => {
             generic::plausible(ctx.key, ctx.quoted, value, path)
-                && !generic::is_string_annotation(ctx.separator, value, ctx.tail, path)
+                && !generic::is_string_annotation(ctx.separator, value, path)
         }
         Some(Validator::UrlPassword) => generic::url_password_plausible(value, ctx.tail),
         Some(Validator::Base62Crc32) => checksum::base62_crc32(value),

@@ -67,11 +67,12 @@ fn is_type_name(value: &str) -> bool {
 
 /// In Python and TypeScript a quoted type name after an unquoted key and a `:` is a string
 /// annotation (a forward reference such as a `private_key` parameter annotated with the string
-/// `_RSAPrivateKey`, or `Optional[str]` in quotes; a literal type), not a value. A type name here is letters only, starting upper
-/// case after any leading `_`, every word capitalised or an acronym; or a capitalised name
-/// followed by `[` (a generic). Narrow on purpose: in YAML, JSON or after `=` the same text is
-/// a value and judged as one.
-pub fn is_string_annotation(separator: &[u8], value: &[u8], tail: &[u8], path: &str) -> bool {
+/// `_RSAPrivateKey`; a literal type), not a value. A type name here is letters only, starting
+/// upper case after any leading `_`, every word capitalised or an acronym; of a generic
+/// (`Optional[str]` in quotes) the rules see the name before the bracket. Narrow on purpose: in
+/// YAML, JSON or after `=` the same text is a value and judged as one. The verdict depends on
+/// the match alone (separator and value), so a rejection may be remembered.
+pub fn is_string_annotation(separator: &[u8], value: &[u8], path: &str) -> bool {
     const ANNOTATED: &[&str] = &["py", "pyi", "ipynb", "ts", "tsx", "mts", "cts"];
     let annotated_language = path
         .rsplit_once('.')
@@ -84,14 +85,7 @@ pub fn is_string_annotation(separator: &[u8], value: &[u8], tail: &[u8], path: &
     if !annotated_language || !matches!(operator.as_slice(), b":\"" | b":'") {
         return false;
     }
-    let Ok(value) = std::str::from_utf8(value) else {
-        return false;
-    };
-    let name = value.trim_start_matches('_');
-    let generic = tail.starts_with(b"[")
-        && name.starts_with(|c: char| c.is_ascii_uppercase())
-        && name.bytes().all(|c| c.is_ascii_alphabetic());
-    is_type_name(name) || generic
+    std::str::from_utf8(value).is_ok_and(|v| is_type_name(v.trim_start_matches('_')))
 }
 
 fn plausible_value(value: &str) -> bool {
@@ -426,15 +420,15 @@ mod tests {
     fn quoted_type_names_after_an_annotation_colon_are_not_values() {
         use super::is_string_annotation as annotation;
         let colon = b": \"";
-        assert!(annotation(colon, b"_RSAPrivateKey", b"\"", "crypto/rsa.py"));
-        assert!(annotation(colon, b"SecretStr", b"\"", "app/models.py"));
-        assert!(annotation(b":'", b"Optional", b"[str]'", "stubs/auth.pyi"));
-        assert!(annotation(colon, b"HTTPBasicAuth", b"\"", "src/client.ts"));
+        assert!(annotation(colon, b"_RSAPrivateKey", "crypto/rsa.py"));
+        assert!(annotation(colon, b"SecretStr", "app/models.py"));
+        assert!(annotation(b":'", b"Optional", "stubs/auth.pyi"));
+        assert!(annotation(colon, b"HTTPBasicAuth", "src/client.ts"));
         // Not an annotation: a dict or JSON key (quoted), an assignment, another language.
-        assert!(!annotation(b"\": \"", b"_RSAPrivateKey", b"\"", "app.py"));
-        assert!(!annotation(b" = \"", b"_RSAPrivateKey", b"\"", "app.py"));
-        assert!(!annotation(colon, b"_RSAPrivateKey", b"\"", "config.yaml"));
-        assert!(!annotation(b": ", b"SecretStr", b"", "app.py"));
+        assert!(!annotation(b"\": \"", b"_RSAPrivateKey", "app.py"));
+        assert!(!annotation(b" = \"", b"_RSAPrivateKey", "app.py"));
+        assert!(!annotation(colon, b"_RSAPrivateKey", "config.yaml"));
+        assert!(!annotation(b": ", b"SecretStr", "app.py"));
         // Not a type name: digits, symbols, lower-case start, a mixed-case run.
         for value in [
             "Hunter2Secret",
@@ -442,10 +436,7 @@ mod tests {
             "sk_live_abc",
             "qrTkWmZpLxVn",
         ] {
-            assert!(
-                !annotation(colon, value.as_bytes(), b"\"", "app.py"),
-                "{value}"
-            );
+            assert!(!annotation(colon, value.as_bytes(), "app.py"), "{value}");
         }
     }
 
