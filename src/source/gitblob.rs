@@ -1,8 +1,9 @@
-//! Blob contents for the history scan, each read once and handed to worker threads. Where
-//! `git` is installed the blobs stream out of one `git cat-file --batch` process, asked for
-//! in pack order so its delta-base cache hits (several times faster than libgit2's object
-//! reads); otherwise, or when that process fails, git2 reads them with one `Repository` per
-//! worker thread. Nothing here scans or prints findings.
+//! Blob contents for the history scan, each read once and handed to worker threads. A large
+//! scan reads the packs itself (`packread`: each delta family resolved once, in parallel), and
+//! what the packs cannot give through libgit2; a small scan (a pull request's range) reads
+//! each blob through libgit2, with less fixed cost. A `git cat-file --batch` process, asked in
+//! pack order, is kept as a third reader to compare against (`KEYWARD_BLOB_READER`). Nothing
+//! here scans or prints findings.
 
 use super::gitpack::Layout;
 use super::loose::Loose;

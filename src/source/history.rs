@@ -150,11 +150,22 @@ pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> His
         path_ids: HashMap::new(),
         plan: HistoryPlan::default(),
     };
-    walker.mark_boundary(&commits);
-    for (i, &id) in commits.iter().enumerate() {
-        match repo.find_commit(id) {
-            Ok(commit) => walker.walk(commit.tree_id(), Some(i as u32)),
-            Err(err) => messages::file_error(&format!("commit {id}"), err),
+    // Each commit is read once: its tree, and its parents' ids (a parent is read only when
+    // it lies outside the selection, for the boundary).
+    let read: Vec<Option<(Oid, Vec<Oid>)>> = commits
+        .iter()
+        .map(|&id| match repo.find_commit(id) {
+            Ok(commit) => Some((commit.tree_id(), commit.parent_ids().collect())),
+            Err(err) => {
+                messages::file_error(&format!("commit {id}"), err);
+                None
+            }
+        })
+        .collect();
+    walker.mark_boundary(&commits, &read);
+    for (i, commit) in read.iter().enumerate() {
+        if let Some((tree, _)) = commit {
+            walker.walk(*tree, Some(i as u32));
         }
         tick();
     }
@@ -178,20 +189,20 @@ struct TreeWalker<'r> {
 }
 
 impl TreeWalker<'_> {
-    fn mark_boundary(&mut self, commits: &[Oid]) {
+    fn mark_boundary(&mut self, commits: &[Oid], read: &[Option<(Oid, Vec<Oid>)>]) {
         let selected: OidMap<()> = commits.iter().map(|&c| (c, ())).collect();
-        for &id in commits {
-            let Ok(commit) = self.repo.find_commit(id) else {
-                continue;
-            };
-            // A parent missing from the object store is a shallow clone's cut: nothing to mark.
-            for parent in commit.parents() {
-                if !selected.contains_key(&parent.id()) {
-                    self.walk(parent.tree_id(), None);
-                    if !self.plan.boundary.contains(&parent.id()) {
-                        self.plan.boundary.push(parent.id());
-                    }
+        for (_, parents) in read.iter().flatten() {
+            for &parent in parents {
+                if selected.contains_key(&parent) || self.plan.boundary.contains(&parent) {
+                    continue;
                 }
+                // A parent missing from the object store is a shallow clone's cut: nothing
+                // to mark.
+                let Ok(commit) = self.repo.find_commit(parent) else {
+                    continue;
+                };
+                self.walk(commit.tree_id(), None);
+                self.plan.boundary.push(parent);
             }
         }
     }
