@@ -62,6 +62,26 @@ pub struct Scratch {
     gated: u64,
 }
 
+impl Scratch {
+    /// Where the last buffer's keyword walk met the generic rules' keywords (the secret words
+    /// of key names): the byte ranges of their windows, sorted and merged.
+    pub(super) fn generic_spans(&self, rules: &RuleSet) -> Vec<(usize, usize)> {
+        let mut spans: Vec<(usize, usize)> = (self.windows.iter())
+            .filter(|w| rules.rule(w.rule).is_generic())
+            .map(|w| (w.start, w.end))
+            .collect();
+        spans.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+        for (start, end) in spans {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
+    }
+}
+
 /// Matches up to this long are remembered when the gates reject them, at most this many per
 /// buffer (then the memory starts over).
 const REMEMBER_UP_TO: usize = 1024;

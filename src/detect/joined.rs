@@ -46,15 +46,21 @@ pub enum Language {
     Yaml,
 }
 
-/// The values in pieces of a file at `path`.
-pub fn values(path: &str, data: &[u8]) -> Vec<Joined> {
-    let (Some(language), Ok(text)) = (language(path), std::str::from_utf8(data)) else {
+/// The values in pieces of a file at `path`. In Python, only the keys within `spans` (sorted
+/// byte ranges: where the keyword walk met a secret word) are looked at.
+pub fn values(path: &str, data: &[u8], spans: &[(usize, usize)]) -> Vec<Joined> {
+    let Some(language) = language(path) else {
         return Vec::new();
     };
-    let index = LineIndex::new(data);
+    if language == Language::Python && spans.is_empty() {
+        return Vec::new();
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Vec::new();
+    };
     match language {
-        Language::Python => python_values(text, &index),
-        Language::Yaml => yaml_values(text, &index),
+        Language::Python => python_values(text, spans),
+        Language::Yaml => yaml_values(text, &LineIndex::new(data)),
     }
 }
 
@@ -93,16 +99,44 @@ fn python_head() -> &'static regex::Regex {
     })
 }
 
-fn python_values(text: &str, index: &LineIndex) -> Vec<Joined> {
+/// `spans` widened to whole lines, sorted and merged: `python_head` matches within a line
+/// (neither a key nor what follows it crosses one).
+fn whole_lines(text: &str, spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    for &(start, end) in spans {
+        let (start, end) = (start.min(b.len()), end.min(b.len()));
+        let from = memchr::memrchr(b'\n', &b[..start]).map_or(0, |i| i + 1);
+        let to = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |i| end + i);
+        match lines.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => lines.push((from, to)),
+        }
+    }
+    lines
+}
+
+fn python_values(text: &str, spans: &[(usize, usize)]) -> Vec<Joined> {
     let mut out = Vec::new();
-    for caps in python_head().captures_iter(text) {
-        let (key, head_end) = (&caps["key"], caps.get(0).map_or(0, |m| m.end()));
+    let lines = whole_lines(text, spans);
+    if lines.is_empty() {
+        return out;
+    }
+    let mut index: Option<LineIndex> = None;
+    let heads = lines.iter().flat_map(|&(start, end)| {
+        python_head()
+            .captures_iter(&text[start..end])
+            .map(move |caps| (start, caps))
+    });
+    for (start, caps) in heads {
+        let key = &caps["key"];
+        let head_end = start + caps.get(0).map_or(0, |m| m.end());
         let Some(pieces) = python_pieces(text, head_end) else {
             continue;
         };
-        let key_line = index
-            .locate(text.as_bytes(), caps.name("key").map_or(0, |k| k.start()))
-            .0;
+        let key_offset = start + caps.name("key").map_or(0, |k| k.start());
+        let index = index.get_or_insert_with(|| LineIndex::new(text.as_bytes()));
+        let key_line = index.locate(text.as_bytes(), key_offset).0;
         let (line, column) = index.locate(text.as_bytes(), pieces[0].0);
         let last_line = index.locate(text.as_bytes(), pieces[pieces.len() - 1].0).0;
         if pieces.len() < 2 && line == key_line {
@@ -110,7 +144,7 @@ fn python_values(text: &str, index: &LineIndex) -> Vec<Joined> {
         }
         out.push(Joined {
             key: key.to_string(),
-            key_offset: caps.name("key").map_or(0, |k| k.start()),
+            key_offset,
             value: pieces.iter().map(|&(s, e)| &text[s..e]).collect(),
             offset: pieces[0].0,
             line,
@@ -410,7 +444,7 @@ mod tests {
     use super::*;
 
     fn found(path: &str, text: &str) -> Vec<(String, String, u32, u32, bool)> {
-        values(path, text.as_bytes())
+        values(path, text.as_bytes(), &[(0, text.len())])
             .into_iter()
             .map(|j| (j.key, j.value, j.line, j.column, j.judge))
             .collect()

@@ -15,7 +15,8 @@ impl Detector<'_> {
         scratch: &mut Scratch,
         findings: &mut Vec<Finding>,
     ) {
-        let values = joined::values(path, data);
+        let spans = scratch.generic_spans(self.rules());
+        let values = joined::values(path, data, &spans);
         if values.is_empty() {
             return;
         }
