@@ -133,7 +133,7 @@ fn a_truncated_loose_blob_is_an_error_not_a_hang() {
     commit_all(&p, "Initial commit");
     let blob = git(p.path(), &["rev-parse", "HEAD:big.py"]);
     truncate_half(&loose_path(&p, &blob));
-    for reader in ["libgit2", "cat-file"] {
+    for reader in ["pack", "libgit2", "cat-file"] {
         let out = p
             .keyward()
             .args(["history", "--format", "json"])

@@ -204,7 +204,7 @@ fn an_unreadable_blob_is_reported_and_the_scan_goes_on() {
     commit_all(&p, "Initial commit");
     let blob = git(p.path(), &["rev-parse", "HEAD:broken.py"]);
     std::fs::remove_file(p.join(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]))).unwrap();
-    for reader in ["cat-file", "libgit2"] {
+    for reader in ["pack", "cat-file", "libgit2"] {
         let out = p
             .keyward()
             .args(["history", "--format", "json"])

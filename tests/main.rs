@@ -19,6 +19,7 @@ mod hygiene;
 mod junit;
 mod known;
 mod layering;
+mod packs;
 mod precommit;
 mod project_config;
 mod props;

@@ -5,7 +5,7 @@
 
 use super::knownsecrets::{self as known, KnownSecrets};
 use super::{
-    allow, checksum, entropy, generic, jwt, keywords, kube, lineindex::LineIndex, notebook,
+    allow, checksum, entropy, generic, joined, jwt, keywords, kube, lineindex::LineIndex, notebook,
     placeholder,
 };
 use crate::finding::{Finding, Kind};
@@ -61,6 +61,26 @@ pub struct Scratch {
     key: Vec<u8>,
     /// How many matches went through captures and the gates (for tests of the cost bound).
     gated: u64,
+}
+
+impl Scratch {
+    /// Where the last buffer's keyword walk met the generic rules' keywords (the secret words
+    /// of key names): the byte ranges of their windows, sorted and merged.
+    pub(super) fn generic_spans(&self, rules: &RuleSet) -> Vec<(usize, usize)> {
+        let mut spans: Vec<(usize, usize)> = (self.windows.iter())
+            .filter(|w| rules.rule(w.rule).is_generic())
+            .map(|w| (w.start, w.end))
+            .collect();
+        spans.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+        for (start, end) in spans {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
+    }
 }
 
 /// Matches up to this long are remembered when the gates reject them, at most this many per
@@ -136,6 +156,7 @@ impl<'r> Detector<'r> {
     pub fn judges_alike(&self, a: &str, b: &str) -> bool {
         notebook::is_notebook(a) == notebook::is_notebook(b)
             && generic::path_class(a) == generic::path_class(b)
+            && joined::language(a) == joined::language(b)
             && self
                 .rules
                 .rules()
@@ -168,6 +189,7 @@ impl<'r> Detector<'r> {
         scratch.capped.clear();
         let mut findings = self.rule_findings(path, data, scratch);
         self.secret_manifest_findings(path, data, scratch, &mut findings);
+        self.joined_value_findings(path, data, scratch, &mut findings);
         let mut known_found = Vec::new();
         match self.known {
             Some(known) if self.prefilter => {
@@ -210,7 +232,6 @@ impl<'r> Detector<'r> {
                     .iter()
                     .any(|v| v.line == f.line && f.column >= v.column)
         });
-        let capped = std::mem::take(&mut scratch.capped);
         for v in &values {
             let view = format!("{}: {}\n", v.key, v.decoded);
             // An image pull secret holds a Docker client config: judged as one.
@@ -219,7 +240,7 @@ impl<'r> Detector<'r> {
                 ".dockercfg" => ".dockercfg",
                 _ => path,
             };
-            for mut f in self.rule_findings(view_path, view.as_bytes(), scratch) {
+            for mut f in self.view_findings(view_path, view.as_bytes(), scratch) {
                 if f.kind == Kind::Secret && !allow::is_allowed(data, line_start(data, v.line)) {
                     // A secret's fingerprint is its rule and value, not its path.
                     f.path = path.to_string();
@@ -229,7 +250,20 @@ impl<'r> Detector<'r> {
                 }
             }
         }
+    }
+
+    /// The findings of the rules in a view derived from a file (a decoded value, a joined
+    /// one): what the file's own scan counted past the cap stays as it was.
+    pub(super) fn view_findings(
+        &self,
+        path: &str,
+        view: &[u8],
+        scratch: &mut Scratch,
+    ) -> Vec<Finding> {
+        let capped = std::mem::take(&mut scratch.capped);
+        let found = self.rule_findings(path, view, scratch);
         scratch.capped = capped;
+        found
     }
 
     fn rule_findings(&self, path: &str, data: &[u8], scratch: &mut Scratch) -> Vec<Finding> {
@@ -464,15 +498,23 @@ impl<'r> Detector<'r> {
 pub struct MatchContext<'a> {
     pub key: &'a [u8],
     pub quoted: bool,
+    /// What lies between the key and the value (`": "`, ` = (`, `: "`).
+    pub separator: &'a [u8],
     /// Up to 96 bytes that follow the secret (a URL's `@host`).
     pub tail: &'a [u8],
 }
 
 impl<'a> MatchContext<'a> {
     pub fn of(caps: &Captures<'a>, hay: &'a [u8], secret_end: usize) -> Self {
+        let secret_start = caps.name("secret").map_or(secret_end, |s| s.start());
+        let separator = match caps.name("key") {
+            Some(k) if k.end() <= secret_start => &hay[k.end()..secret_start],
+            _ => &b""[..],
+        };
         MatchContext {
             key: caps.name("key").map_or(&b""[..], |k| k.as_bytes()),
             quoted: caps.name("quote").is_some() || caps.name("query").is_some(),
+            separator,
             tail: &hay[secret_end..hay.len().min(secret_end + 96)],
         }
     }
@@ -490,7 +532,10 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
     }
     match rule.validator {
         None => true,
-        Some(Validator::GenericValue) => generic::plausible(ctx.key, ctx.quoted, value, path),
+        Some(Validator::GenericValue) => {
+            generic::plausible(ctx.key, ctx.quoted, value, path)
+                && !generic::is_string_annotation(ctx.separator, value, path)
+        }
         Some(Validator::UrlPassword) => generic::url_password_plausible(value, ctx.tail),
         Some(Validator::Base62Crc32) => checksum::base62_crc32(value),
         Some(Validator::HexCrc32) => checksum::hex_crc32(value),

@@ -65,6 +65,29 @@ fn is_type_name(value: &str) -> bool {
     })
 }
 
+/// In Python and TypeScript a quoted type name after an unquoted key and a `:` is a string
+/// annotation (a forward reference such as a `private_key` parameter annotated with the string
+/// `_RSAPrivateKey`; a literal type), not a value. A type name here is letters only, starting
+/// upper case after any leading `_`, every word capitalised or an acronym; of a generic
+/// (`Optional[str]` in quotes) the rules see the name before the bracket. Narrow on purpose: in
+/// YAML, JSON or after `=` the same text is a value and judged as one. The verdict depends on
+/// the match alone (separator and value), so a rejection may be remembered.
+pub fn is_string_annotation(separator: &[u8], value: &[u8], path: &str) -> bool {
+    const ANNOTATED: &[&str] = &["py", "pyi", "ipynb", "ts", "tsx", "mts", "cts"];
+    let annotated_language = path
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| ANNOTATED.contains(&ext));
+    let operator: Vec<u8> = separator
+        .iter()
+        .copied()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if !annotated_language || !matches!(operator.as_slice(), b":\"" | b":'") {
+        return false;
+    }
+    std::str::from_utf8(value).is_ok_and(|v| is_type_name(v.trim_start_matches('_')))
+}
+
 fn plausible_value(value: &str) -> bool {
     let len = value.chars().count();
     if !(8..=256).contains(&len) || value.chars().any(char::is_whitespace) {
@@ -391,6 +414,30 @@ mod tests {
             b"kT8qZwN5vR2mLx7q9",
             "settings.yaml"
         ));
+    }
+
+    #[test]
+    fn quoted_type_names_after_an_annotation_colon_are_not_values() {
+        use super::is_string_annotation as annotation;
+        let colon = b": \"";
+        assert!(annotation(colon, b"_RSAPrivateKey", "crypto/rsa.py"));
+        assert!(annotation(colon, b"SecretStr", "app/models.py"));
+        assert!(annotation(b":'", b"Optional", "stubs/auth.pyi"));
+        assert!(annotation(colon, b"HTTPBasicAuth", "src/client.ts"));
+        // Not an annotation: a dict or JSON key (quoted), an assignment, another language.
+        assert!(!annotation(b"\": \"", b"_RSAPrivateKey", "app.py"));
+        assert!(!annotation(b" = \"", b"_RSAPrivateKey", "app.py"));
+        assert!(!annotation(colon, b"_RSAPrivateKey", "config.yaml"));
+        assert!(!annotation(b": ", b"SecretStr", "app.py"));
+        // Not a type name: digits, symbols, lower-case start, a mixed-case run.
+        for value in [
+            "Hunter2Secret",
+            "Kq7Lz2Xv9RkP4mWn",
+            "sk_live_abc",
+            "qrTkWmZpLxVn",
+        ] {
+            assert!(!annotation(colon, value.as_bytes(), "app.py"), "{value}");
+        }
     }
 
     #[test]

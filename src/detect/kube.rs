@@ -1,9 +1,13 @@
-//! Kubernetes `Secret` manifests: the values under a Secret's top-level `data:` are base64 of
-//! the real values, so the rules never see them. This module finds those values and what they
-//! decode to; the engine scans `key: decoded` with the same rules and reports what it finds at
-//! the value's place. `stringData:` holds plain text, which the rules already read.
+//! Kubernetes `Secret` manifests: the values under a Secret's `data:` are base64 of the real
+//! values, so the rules never see them. This module finds those values and what they decode
+//! to, in YAML (every document of a stream, every item of a `kind: List`) and in JSON (a Secret
+//! or a List as `kubectl get -o json` writes them); the engine scans `key: decoded` with the
+//! same rules and reports what it finds at the value's place. `stringData:` holds plain text,
+//! which the rules already read.
 
 use super::b64;
+use super::jsonspan::{self, Node};
+use super::lineindex::LineIndex;
 
 /// One base64 value under a Secret's `data:`.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,13 +21,16 @@ pub struct DataValue {
     pub decoded: String,
 }
 
+/// JSON files larger than this are not read as manifests.
+const MAX_JSON: usize = 8 << 20;
+
 /// Whether `data` may hold a Secret manifest (a cheap test before parsing).
 fn may_hold_secret(data: &[u8]) -> bool {
-    memchr::memmem::find(data, b"kind:").is_some()
-        && memchr::memmem::find(data, b"Secret").is_some()
+    memchr::memmem::find(data, b"kind").is_some() && memchr::memmem::find(data, b"Secret").is_some()
 }
 
-/// The base64 values of every `kind: Secret` document's `data:` map in a YAML stream.
+/// The base64 values under `data:` of every Secret in a manifest file: each document of a YAML
+/// stream, each item of a `kind: List` (`items:`), in YAML or in JSON (`kubectl get -o json`).
 pub fn secret_data(data: &[u8]) -> Vec<DataValue> {
     if !may_hold_secret(data) {
         return Vec::new();
@@ -32,57 +39,155 @@ pub fn secret_data(data: &[u8]) -> Vec<DataValue> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut doc: Vec<(u32, &str)> = Vec::new();
+    if text.trim_start().starts_with(['{', '[']) {
+        // The tree costs memory in proportion to the file: API dumps and data files of many
+        // megabytes are not manifests someone wrote by hand or exported with kubectl.
+        if text.len() <= MAX_JSON && text.contains("\"Secret\"") {
+            json_values(text, &mut out);
+        }
+        return out;
+    }
+    let index = LineIndex::new(data);
+    let mut doc: Vec<Line> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.starts_with("---") {
-            document_values(&doc, &mut out);
+            document_values(text, &index, &doc, &mut out);
             doc.clear();
-        } else {
-            doc.push((i as u32 + 1, line));
+        } else if let Some(l) = Line::read(i as u32 + 1, line) {
+            doc.push(l);
         }
     }
-    document_values(&doc, &mut out);
+    document_values(text, &index, &doc, &mut out);
     out
 }
 
-/// The `data:` values of one YAML document, when it is a Secret.
-fn document_values(doc: &[(u32, &str)], out: &mut Vec<DataValue>) {
-    let is_secret = doc.iter().any(|(_, l)| {
-        l.strip_prefix("kind:")
+/// One non-blank, non-comment line of a YAML document. A sequence item's line (`- kind: x`)
+/// counts as its first key: its indent is where the key starts.
+struct Line<'a> {
+    number: u32,
+    indent: usize,
+    content: &'a str,
+    item: bool,
+}
+
+impl<'a> Line<'a> {
+    fn read(number: u32, line: &'a str) -> Option<Line<'a>> {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return None;
+        }
+        let mut indent = line.len() - trimmed.len();
+        let mut content = trimmed;
+        let item = trimmed.starts_with("- ");
+        if item {
+            let rest = trimmed[1..].trim_start();
+            indent += trimmed.len() - rest.len();
+            content = rest;
+        }
+        Some(Line {
+            number,
+            indent,
+            content,
+            item,
+        })
+    }
+
+    fn key_is(&self, key: &str) -> Option<&'a str> {
+        self.content
+            .strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(':'))
+    }
+}
+
+/// The Secrets of one YAML document: the document itself, and every sequence item that is a
+/// mapping (the `items:` of a `kind: List`, a template's `objects:`).
+fn document_values(text: &str, index: &LineIndex, doc: &[Line], out: &mut Vec<DataValue>) {
+    object_values(text, index, doc, 0, out);
+    for (i, line) in doc.iter().enumerate() {
+        if !line.item || !line.content.contains(':') {
+            continue;
+        }
+        let end = doc[i + 1..]
+            .iter()
+            .position(|l| l.indent < line.indent || (l.item && l.indent == line.indent))
+            .map_or(doc.len(), |n| i + 1 + n);
+        object_values(text, index, &doc[i..end], line.indent, out);
+    }
+}
+
+/// The `data:` values of the mapping whose keys sit at `indent` in `lines`, when it is a Secret.
+fn object_values(
+    text: &str,
+    index: &LineIndex,
+    lines: &[Line],
+    indent: usize,
+    out: &mut Vec<DataValue>,
+) {
+    let keys = || lines.iter().filter(move |l| l.indent == indent);
+    let is_secret = keys().any(|l| {
+        l.key_is("kind")
             .is_some_and(|v| unquote(strip_comment(v).trim()) == "Secret")
     });
     if !is_secret {
         return;
     }
-    let mut in_data = false;
-    for &(number, line) in doc {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - trimmed.len();
-        if indent == 0 {
-            in_data = strip_comment(trimmed).trim_end() == "data:";
-            continue;
-        }
-        if !in_data {
-            continue;
-        }
-        let Some((key, value)) = trimmed.split_once(':') else {
+    let Some(at) = lines.iter().position(|l| {
+        l.indent == indent
+            && l.key_is("data")
+                .is_some_and(|v| strip_comment(v).trim().is_empty())
+    }) else {
+        return;
+    };
+    for line in lines[at + 1..].iter().take_while(|l| l.indent > indent) {
+        let Some((key, value)) = line.content.split_once(':') else {
             continue;
         };
-        let raw = strip_comment(value).trim();
-        let value = unquote(raw);
+        let value = unquote(strip_comment(value).trim());
         let Some(decoded) = decoded_text(value) else {
             continue;
         };
-        let offset = value.as_ptr() as usize - line.as_ptr() as usize;
+        let offset = value.as_ptr() as usize - text.as_ptr() as usize;
+        let (_, column) = index.locate(text.as_bytes(), offset);
         out.push(DataValue {
-            line: number,
-            column: offset as u32 + 1,
+            line: line.number,
+            column,
             key: unquote(key.trim()).to_string(),
             decoded,
         });
+    }
+}
+
+/// The Secrets of a JSON manifest: any object with `"kind": "Secret"` and a `"data"` object,
+/// at any depth (a `List`'s `items`).
+fn json_values(text: &str, out: &mut Vec<DataValue>) {
+    let Some(tree) = jsonspan::parse(text) else {
+        return;
+    };
+    let index = LineIndex::new(text.as_bytes());
+    let mut stack = vec![&tree];
+    while let Some(node) = stack.pop() {
+        let is_secret =
+            matches!(node.get(text, "kind"), Some(Node::Str(k)) if k.is(text, "Secret"));
+        if let (true, Some(Node::Object(members))) = (is_secret, node.get(text, "data")) {
+            for (key, value) in members {
+                let Node::Str(value) = value else { continue };
+                let Some(decoded) = decoded_text(&value.decode(text)) else {
+                    continue;
+                };
+                let (line, column) = index.locate(text.as_bytes(), value.start);
+                out.push(DataValue {
+                    line,
+                    column,
+                    key: key.decode(text),
+                    decoded,
+                });
+            }
+        }
+        match node {
+            Node::Object(members) => stack.extend(members.iter().rev().map(|(_, v)| v)),
+            Node::Array(items) => stack.extend(items.iter().rev()),
+            _ => {}
+        }
     }
 }
 
@@ -134,6 +239,56 @@ mod tests {
                 (13, 16, "username", "svc"),
             ]
         );
+    }
+
+    fn found(text: &str) -> Vec<(u32, u32, String, String)> {
+        secret_data(text.as_bytes())
+            .into_iter()
+            .map(|v| (v.line, v.column, v.key, v.decoded))
+            .collect()
+    }
+
+    fn row(line: u32, column: u32, key: &str, decoded: &str) -> (u32, u32, String, String) {
+        (line, column, key.to_string(), decoded.to_string())
+    }
+
+    #[test]
+    fn items_of_a_yaml_list_are_secrets_when_their_kind_says_so() {
+        // Items at the key's column and indented; a ConfigMap item and a nested list between.
+        let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  data:\n    a: UnE3THoyWHY5UmtQNG1Xbg==\n- kind: Secret\n  metadata:\n    name: ledger\n    labels:\n    - data: c3Zj\n  data:\n    DB_PASSWORD: UnE3THoyWHY5UmtQNG1Xbg==\n  type: Opaque\n";
+        assert_eq!(
+            found(list),
+            vec![row(14, 18, "DB_PASSWORD", "Rq7Lz2Xv9RkP4mWn")]
+        );
+        let indented = "kind: List\nitems:\n  -   kind: Secret\n      data:\n        token: dHE3THoyWHY5UmtQNG1XbjhiWWM=\n  - kind: ConfigMap\n    data:\n      b: UnE3THoyWHY5UmtQNG1Xbg==\n";
+        assert_eq!(
+            found(indented),
+            vec![row(5, 16, "token", "tq7Lz2Xv9RkP4mWn8bYc")]
+        );
+        // A list whose items are not Secrets gives nothing.
+        assert!(found(&indented.replace("kind: Secret", "kind: Service")).is_empty());
+    }
+
+    #[test]
+    fn json_secrets_alone_in_a_list_or_on_one_line() {
+        let secret = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Secret\",\n  \"data\": {\n    \"DB_PASSWORD\": \"UnE3THoyWHY5UmtQNG1Xbg==\",\n    \"user\": \"c3Zj\"\n  },\n  \"stringData\": {\"x\": \"YWJjZGVmZ2g=\"}\n}\n";
+        assert_eq!(
+            found(secret),
+            vec![
+                row(5, 21, "DB_PASSWORD", "Rq7Lz2Xv9RkP4mWn"),
+                row(6, 14, "user", "svc")
+            ]
+        );
+        let list = "{\"kind\": \"List\", \"items\": [{\"kind\": \"ConfigMap\", \"data\": {\"a\": \"UnE3THoyWHY5UmtQNG1Xbg==\"}}, {\"kind\": \"Secret\", \"data\": {\"api_token\": \"dHE3THoyWHY5UmtQNG1XbjhiWWM=\"}}]}";
+        assert_eq!(
+            found(list),
+            vec![row(1, 136, "api_token", "tq7Lz2Xv9RkP4mWn8bYc")]
+        );
+        // An escaped slash is still base64; broken JSON and other kinds give nothing.
+        let escaped = "{\"kind\":\"Secret\",\"data\":{\"k\":\"3q2+7w==\",\"p\":\"WnE3THoyWHY5Ums\\/UDRtV24=\"}}";
+        assert_eq!(found(escaped), vec![row(1, 46, "p", "Zq7Lz2Xv9Rk?P4mWn")]);
+        assert!(found(&list.replace("\"Secret\"", "\"Service\"")).is_empty());
+        assert!(found(&secret.replace("},\n  \"stringData", "\n  \"stringData")).is_empty());
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub(crate) mod engine;
 pub(crate) mod entropy;
 pub(crate) mod generic;
 pub(crate) mod hygiene;
+mod joined;
+mod jsonspan;
 mod jwt;
 mod keyname;
 pub(crate) mod keywords;
@@ -20,6 +22,7 @@ mod made;
 pub mod notebook;
 pub(crate) mod placeholder;
 pub mod rulecheck;
+mod wholevalue;
 
 pub use engine::{Detector, Scratch};
 pub use hygiene::Scope;

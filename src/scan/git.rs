@@ -14,7 +14,6 @@ use crate::rules::RuleSet;
 use crate::scan::inherited;
 use crate::scan::tree as scan;
 use crate::source::git::{commit_info, open_repo, rfc3339};
-use crate::source::gitpack::Layout;
 use crate::source::history::{self, HistoryPlan, Selection};
 use crate::source::loose::Loose;
 use crate::source::staged::{self, Added, StagedFile};
@@ -209,14 +208,13 @@ impl<'p> Places<'p> {
 /// directories.
 fn scan_plan(dirs: (&Path, &Path), plan: &HistoryPlan, detector: &Detector, cfg: &Config) -> Run {
     let oids: Vec<git2::Oid> = plan.blobs.iter().map(|b| b.oid).collect();
-    let layout = Layout::read(dirs.1, &oids);
     let loose = Loose::list(&dirs.1.join("objects"));
     let places = Places::new(plan);
     let run = Run::default();
     let bar = progress(cfg, plan.blobs.len() as u64, "blobs");
     gitblob::for_each(
-        (dirs.0, &loose),
-        (&oids, layout.order()),
+        (dirs.0, dirs.1, &loose),
+        &oids,
         cfg.max_file_size,
         Scratch::default,
         |scratch, i, content| {

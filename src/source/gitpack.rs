@@ -75,7 +75,7 @@ fn check_pack(idx: &Path, pack: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn idx_files(pack_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn idx_files(pack_dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(pack_dir)
         .map(|dir| dir.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -114,4 +114,32 @@ fn index_offsets(data: &[u8], pack: u32, wanted: &OidMap<usize>, at: &mut [(u32,
         };
         at[k] = (pack, offset);
     }
+}
+
+/// Every object a version-2 pack index lists, with its offset in the pack; `None` for an
+/// index in another version or cut short.
+pub(crate) fn index_entries(data: &[u8]) -> Option<Vec<(u64, Oid)>> {
+    let be32 = |i: usize| u32::from_be_bytes(data[i..i + 4].try_into().unwrap());
+    if data.len() < 8 + 1024 || data[..8] != [0xff, b't', b'O', b'c', 0, 0, 0, 2] {
+        return None;
+    }
+    let n = be32(8 + 255 * 4) as usize;
+    let (names, offsets) = (8 + 1024, 8 + 1024 + 24 * n);
+    let large = offsets + 4 * n;
+    if data.len() < large {
+        return None;
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let oid = Oid::from_bytes(&data[names + 20 * i..names + 20 * i + 20]).ok()?;
+        let small = be32(offsets + 4 * i);
+        let offset = if small & 0x8000_0000 == 0 {
+            u64::from(small)
+        } else {
+            let i = large + 8 * (small & 0x7fff_ffff) as usize;
+            u64::from_be_bytes(data.get(i..i + 8)?.try_into().unwrap())
+        };
+        out.push((offset, oid));
+    }
+    Some(out)
 }

@@ -144,17 +144,28 @@ pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> His
     let mut walker = TreeWalker {
         repo,
         seen_trees: HashSet::new(),
-        dir_ids: HashMap::new(),
+        dirs: vec![Dir::default()],
         blob_index: OidMap::default(),
         seen_at: HashSet::new(),
         path_ids: HashMap::new(),
         plan: HistoryPlan::default(),
     };
-    walker.mark_boundary(&commits);
-    for (i, &id) in commits.iter().enumerate() {
-        match repo.find_commit(id) {
-            Ok(commit) => walker.walk(commit.tree_id(), Some(i as u32)),
-            Err(err) => messages::file_error(&format!("commit {id}"), err),
+    // Each commit is read once: its tree, and its parents' ids (a parent is read only when
+    // it lies outside the selection, for the boundary).
+    let read: Vec<Option<(Oid, Vec<Oid>)>> = commits
+        .iter()
+        .map(|&id| match repo.find_commit(id) {
+            Ok(commit) => Some((commit.tree_id(), commit.parent_ids().collect())),
+            Err(err) => {
+                messages::file_error(&format!("commit {id}"), err);
+                None
+            }
+        })
+        .collect();
+    walker.mark_boundary(&commits, &read);
+    for (i, commit) in read.iter().enumerate() {
+        if let Some((tree, _)) = commit {
+            walker.walk(*tree, Some(i as u32));
         }
         tick();
     }
@@ -164,10 +175,12 @@ pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> His
 
 struct TreeWalker<'r> {
     repo: &'r Repository,
-    /// Trees already visited at a directory path (id in `dir_ids`): a tree met under a new
+    /// Trees already visited at a directory (index in `dirs`): a tree met under a new
     /// directory name (a renamed folder) is walked again so its blobs get their new paths.
     seen_trees: HashSet<(Oid, u32)>,
-    dir_ids: HashMap<String, u32>,
+    /// Every directory met, the root first; looked up by name under their parent, so a path
+    /// string is built only for a name met for the first time.
+    dirs: Vec<Dir>,
     /// Blobs met so far: their index in `plan.blobs`, `None` when only marked (outside the
     /// selection).
     blob_index: OidMap<Option<u32>>,
@@ -177,21 +190,30 @@ struct TreeWalker<'r> {
     plan: HistoryPlan,
 }
 
+/// One directory path: its text, and the ids of the names met in it.
+#[derive(Default)]
+struct Dir {
+    path: String,
+    subdirs: HashMap<Box<[u8]>, u32>,
+    /// Files: their path ids (into `plan.paths`).
+    files: HashMap<Box<[u8]>, u32>,
+}
+
 impl TreeWalker<'_> {
-    fn mark_boundary(&mut self, commits: &[Oid]) {
+    fn mark_boundary(&mut self, commits: &[Oid], read: &[Option<(Oid, Vec<Oid>)>]) {
         let selected: OidMap<()> = commits.iter().map(|&c| (c, ())).collect();
-        for &id in commits {
-            let Ok(commit) = self.repo.find_commit(id) else {
-                continue;
-            };
-            // A parent missing from the object store is a shallow clone's cut: nothing to mark.
-            for parent in commit.parents() {
-                if !selected.contains_key(&parent.id()) {
-                    self.walk(parent.tree_id(), None);
-                    if !self.plan.boundary.contains(&parent.id()) {
-                        self.plan.boundary.push(parent.id());
-                    }
+        for (_, parents) in read.iter().flatten() {
+            for &parent in parents {
+                if selected.contains_key(&parent) || self.plan.boundary.contains(&parent) {
+                    continue;
                 }
+                // A parent missing from the object store is a shallow clone's cut: nothing
+                // to mark.
+                let Ok(commit) = self.repo.find_commit(parent) else {
+                    continue;
+                };
+                self.walk(commit.tree_id(), None);
+                self.plan.boundary.push(parent);
             }
         }
     }
@@ -199,34 +221,21 @@ impl TreeWalker<'_> {
     /// Visits every tree and blob under `root` not seen before; records new blobs against
     /// `commit` (or only marks them when `commit` is `None`).
     fn walk(&mut self, root: Oid, commit: Option<u32>) {
-        let mut stack = vec![(root, String::new())];
-        while let Some((oid, prefix)) = stack.pop() {
-            let dir = match self.dir_ids.get(&prefix) {
-                Some(&id) => id,
-                None => {
-                    let id = self.dir_ids.len() as u32;
-                    self.dir_ids.insert(prefix.clone(), id);
-                    id
-                }
-            };
+        let mut stack = vec![(root, 0u32)];
+        while let Some((oid, dir)) = stack.pop() {
             if !self.seen_trees.insert((oid, dir)) {
                 continue;
             }
             let tree = match self.repo.find_tree(oid) {
                 Ok(tree) => tree,
                 Err(err) => {
+                    let prefix = &self.dirs[dir as usize].path;
                     messages::file_error(&format!("{prefix}/ (tree {oid})"), err);
                     continue;
                 }
             };
             for entry in tree.iter().rev() {
-                let name = String::from_utf8_lossy(entry.name_bytes());
-                let path = if prefix.is_empty() {
-                    name.into_owned()
-                } else {
-                    format!("{prefix}/{name}")
-                };
-                self.entry(&entry, path, commit, &mut stack);
+                self.entry(&entry, dir, commit, &mut stack);
             }
         }
     }
@@ -234,15 +243,18 @@ impl TreeWalker<'_> {
     fn entry(
         &mut self,
         entry: &git2::TreeEntry,
-        path: String,
+        dir: u32,
         commit: Option<u32>,
-        stack: &mut Vec<(Oid, String)>,
+        stack: &mut Vec<(Oid, u32)>,
     ) {
         let id = entry.id();
         match entry.kind() {
-            Some(ObjectType::Tree) => stack.push((id, path)),
+            Some(ObjectType::Tree) => {
+                let sub = self.subdir(dir, entry.name_bytes());
+                stack.push((id, sub));
+            }
             Some(ObjectType::Blob) if entry.filemode() != SYMLINK_MODE => {
-                let path = self.path_id(path);
+                let path = self.file(dir, entry.name_bytes());
                 if !self.seen_at.insert((id, path)) {
                     return;
                 }
@@ -267,17 +279,48 @@ impl TreeWalker<'_> {
                     (Some(_), None) => {}
                 }
             }
-            Some(ObjectType::Commit)
-                if commit.is_some() && !self.plan.submodules.contains(&path) =>
-            {
-                self.plan.submodules.push(path);
+            Some(ObjectType::Commit) if commit.is_some() => {
+                let path = self.join(dir, entry.name_bytes());
+                if !self.plan.submodules.contains(&path) {
+                    self.plan.submodules.push(path);
+                }
             }
             _ => {}
         }
     }
 
-    fn path_id(&mut self, path: String) -> u32 {
-        match self.path_ids.get(&path) {
+    /// The path of `name` in directory `dir`.
+    fn join(&self, dir: u32, name: &[u8]) -> String {
+        let name = String::from_utf8_lossy(name);
+        match self.dirs[dir as usize].path.as_str() {
+            "" => name.into_owned(),
+            prefix => format!("{prefix}/{name}"),
+        }
+    }
+
+    /// The id of directory `name` in `dir`.
+    fn subdir(&mut self, dir: u32, name: &[u8]) -> u32 {
+        if let Some(&id) = self.dirs[dir as usize].subdirs.get(name) {
+            return id;
+        }
+        let id = self.dirs.len() as u32;
+        let path = self.join(dir, name);
+        self.dirs.push(Dir {
+            path,
+            ..Dir::default()
+        });
+        self.dirs[dir as usize].subdirs.insert(name.into(), id);
+        id
+    }
+
+    /// The path id of file `name` in `dir`. Names that differ only in bytes that are not
+    /// UTF-8 share the path they are shown as.
+    fn file(&mut self, dir: u32, name: &[u8]) -> u32 {
+        if let Some(&id) = self.dirs[dir as usize].files.get(name) {
+            return id;
+        }
+        let path = self.join(dir, name);
+        let id = match self.path_ids.get(&path) {
             Some(&id) => id,
             None => {
                 let id = self.plan.paths.len() as u32;
@@ -285,6 +328,8 @@ impl TreeWalker<'_> {
                 self.path_ids.insert(path, id);
                 id
             }
-        }
+        };
+        self.dirs[dir as usize].files.insert(name.into(), id);
+        id
     }
 }

@@ -7,6 +7,7 @@ pub mod gitblob;
 pub mod gitpack;
 pub(crate) mod history;
 pub mod loose;
+pub(crate) mod packread;
 pub mod staged;
 pub(crate) mod stdin;
 pub mod tree;
