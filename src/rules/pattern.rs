@@ -21,7 +21,12 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, Match, MatchKind, PatternID};
 use std::ops::Range;
 use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+
+/// How many matches of a pattern have their start found by the backtracker before the reverse
+/// automaton is built: a scan where a pattern matches a few times (a commit) never builds it.
+const BACKTRACK_FIRST: usize = 16;
 
 /// A compiled rule pattern (bytes, ASCII classes, leftmost-first like `regex::bytes::Regex`).
 pub struct RulePattern {
@@ -40,8 +45,11 @@ struct Engines {
     nfa: NFA,
     /// `None` when the lazy DFA cannot be built (the PikeVM does its work).
     forward: Option<hybrid::dfa::DFA>,
-    /// Built on the first match; `None` when it cannot be built.
+    /// Built when a match is long or when the backtracker has found `BACKTRACK_FIRST`;
+    /// `None` when it cannot be built.
     reverse: OnceLock<Option<hybrid::dfa::DFA>>,
+    /// How many matches the backtracker was asked to find the start of.
+    backtracked: AtomicUsize,
     backtrack: backtrack::BoundedBacktracker,
     pikevm: pikevm::PikeVM,
 }
@@ -139,6 +147,7 @@ impl RulePattern {
             nfa,
             forward,
             reverse: OnceLock::new(),
+            backtracked: AtomicUsize::new(0),
             backtrack,
             pikevm,
         });
@@ -232,12 +241,15 @@ impl Engines {
         if input.start() == end || anchored {
             return Some(Match::must(0, input.start()..end));
         }
-        // Where it starts: the match the backtracker finds in the bytes up to that end, when
-        // they are few enough for it (no match starts earlier, and the leftmost-first one
-        // from its start ends there: the same match, found without a reverse NFA); else the
-        // reverse lazy DFA, anchored at that end, as `meta::Regex` does.
+        // Where it starts: for a pattern's first matches, the match the backtracker finds in
+        // the bytes up to that end, when they are few enough for it (no match starts earlier,
+        // and the leftmost-first one from its start ends there: the same match, found without
+        // a reverse NFA); else the reverse lazy DFA, anchored at that end, as `meta::Regex`
+        // does (dearer to build, cheaper to run than backtracking from every position).
         let upto = input.clone().span(input.start()..end);
-        if upto.get_span().len() <= self.backtrack.max_haystack_len() {
+        let early = self.reverse.get().is_none()
+            && self.backtracked.fetch_add(1, Ordering::Relaxed) < BACKTRACK_FIRST;
+        if early && upto.get_span().len() <= self.backtrack.max_haystack_len() {
             let cache = (caches.backtrack).get_or_insert_with(|| self.backtrack.create_cache());
             if let Ok(Some(found)) = self.backtrack.try_find(cache, upto) {
                 debug_assert_eq!(found.end(), end);
