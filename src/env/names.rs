@@ -20,11 +20,40 @@ const SECRET_WORDS: &[&str] = &[
 /// `PASSWORD_MIN_LENGTH`-like names are caught by the words above and `KEYBOARD` is not.
 const SECRET_SUFFIXES: &[&str] = &["_KEY", "_PASS", "_PWD", "_DSN"];
 
-/// True for names such as `DB_PASSWORD`, `STRIPE_API_KEY`, `github_token`.
+/// The first letters of `SECRET_WORDS`, one bit per letter (all are upper-case ASCII: a word
+/// starting otherwise does not compile).
+const FIRST_LETTERS: u32 = {
+    let mut mask = 0u32;
+    let mut i = 0;
+    while i < SECRET_WORDS.len() {
+        let first = SECRET_WORDS[i].as_bytes()[0];
+        assert!(first.is_ascii_uppercase());
+        mask |= 1 << (first - b'A');
+        i += 1;
+    }
+    mask
+};
+
+/// True for names such as `DB_PASSWORD`, `STRIPE_API_KEY`, `github_token`. It compares in
+/// place, trying the words only where one of their first letters stands: the launcher asks
+/// this of every inherited variable before it starts the program.
 pub fn is_secret_name(key: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    SECRET_WORDS.iter().any(|word| upper.contains(word))
-        || SECRET_SUFFIXES.iter().any(|suffix| upper.ends_with(suffix))
+    let key = key.as_bytes();
+    let word_at = |at: usize, word: &str| {
+        key.get(at..at + word.len())
+            .is_some_and(|part| part.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    let may_start_a_word = |byte: u8| {
+        byte.is_ascii_alphabetic()
+            && (FIRST_LETTERS & (1 << (byte.to_ascii_uppercase() - b'A'))) != 0
+    };
+    let contains_word = (0..key.len())
+        .filter(|&at| may_start_a_word(key[at]))
+        .any(|at| SECRET_WORDS.iter().any(|word| word_at(at, word)));
+    contains_word
+        || SECRET_SUFFIXES
+            .iter()
+            .any(|suffix| key.len() >= suffix.len() && word_at(key.len() - suffix.len(), suffix))
 }
 
 /// True for values left in from a template: `changeme`, `xxx`, `<your key>`, `TODO`.
