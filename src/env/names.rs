@@ -43,13 +43,19 @@ pub fn is_secret_name(key: &str) -> bool {
         key.get(at..at + word.len())
             .is_some_and(|part| part.eq_ignore_ascii_case(word.as_bytes()))
     };
-    let may_start_a_word = |byte: u8| {
-        byte.is_ascii_alphabetic()
-            && (FIRST_LETTERS & (1 << (byte.to_ascii_uppercase() - b'A'))) != 0
-    };
-    let contains_word = (0..key.len())
-        .filter(|&at| may_start_a_word(key[at]))
-        .any(|at| SECRET_WORDS.iter().any(|word| word_at(at, word)));
+    let mut contains_word = false;
+    for (at, byte) in key.iter().enumerate() {
+        let upper = byte.to_ascii_uppercase();
+        if !upper.is_ascii_uppercase() || FIRST_LETTERS & (1 << (upper - b'A')) == 0 {
+            continue;
+        }
+        contains_word = SECRET_WORDS
+            .iter()
+            .any(|word| word.as_bytes()[0] == upper && word_at(at, word));
+        if contains_word {
+            break;
+        }
+    }
     contains_word
         || SECRET_SUFFIXES
             .iter()
@@ -125,6 +131,51 @@ mod tests {
         for name in ["PATH", "PWD", "DATABASE_HOST", "KEYBOARD", "PORT", "DEBUG"] {
             assert!(!is_secret_name(name), "{name}");
         }
+    }
+
+    /// The in-place search answers as searching the upper-cased name does, over every name of
+    /// up to three pieces (mixed case, split words, non-ASCII letters).
+    #[test]
+    fn secret_names_as_an_upper_case_search_finds_them() {
+        let reference = |key: &str| {
+            let upper = key.to_ascii_uppercase();
+            SECRET_WORDS.iter().any(|word| upper.contains(word))
+                || SECRET_SUFFIXES.iter().any(|suffix| upper.ends_with(suffix))
+        };
+        let pieces = [
+            "db",
+            "PASS",
+            "word",
+            "_",
+            "Secret",
+            "tok",
+            "en",
+            "api",
+            "KEY",
+            "é",
+            "x",
+            "Phrase",
+            "ACCESS_key",
+            "dsn",
+            "pwd",
+            "Credential",
+            "private_",
+            "s",
+        ];
+        let mut names = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = names
+                .iter()
+                .flat_map(|name| pieces.iter().map(move |piece| format!("{name}{piece}")))
+                .collect();
+            names.extend(longer);
+        }
+        let mut secret = 0;
+        for name in &names {
+            assert_eq!(is_secret_name(name), reference(name), "{name}");
+            secret += usize::from(reference(name));
+        }
+        assert!(secret > 1000 && secret < names.len() - 1000, "{secret}");
     }
 
     #[test]

@@ -44,6 +44,10 @@ fn private_key(value: &str) -> bool {
 
 /// The credential of an HTTP `Authorization` value: `Bearer eyJ…`, `Basic dXNl…`, `Token …`.
 pub fn auth_credential(value: &str) -> Option<&str> {
+    // Most values hold no space; the launcher asks this of every inherited one.
+    if !value.contains(' ') {
+        return None;
+    }
     let value = value.trim();
     let (scheme, credential) = value.split_once(' ')?;
     let known = ["bearer", "basic", "token", "digest", "negotiate"];
@@ -99,9 +103,9 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
     // (`PASSWORD_STORE_ENABLE_EXTENSIONS=true` must not mask every `true`): keyward-run did not
     // choose them, and `--dry-run` does not list them.
     for (key, value) in &plan.process {
-        if !plan.vars.contains_key(key)
+        if value.len() >= MIN_LEN
             && (names::is_secret_name(key) || WITHHELD.contains(&key.as_str()))
-            && value.len() >= MIN_LEN
+            && !plan.vars.contains_key(key)
         {
             values.push(value.as_str());
         }

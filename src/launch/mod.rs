@@ -146,11 +146,11 @@ fn report(problems: &[Problem], profile: Profile) -> bool {
 }
 
 fn start(config: &LaunchConfig, plan: Plan, core: &CoreLimit) -> Result<u8> {
+    if !config.mask {
+        return Err(exec::exec(&config.command, &plan, core).into());
+    }
     let program = &config.command[0];
     let command = exec::command(&config.command, &plan);
-    if !config.mask {
-        return Err(exec::exec(command, program, core).into());
-    }
     let patterns = secrets::patterns(&secrets::secret_values(&plan));
     // The plan's buffers are wiped as they are freed (`env::wipe::ZeroOnFree`).
     drop(plan);
