@@ -27,10 +27,14 @@ pub fn tracked_in(file: &Path) -> Option<PathBuf> {
 fn find_repository(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     for root in dir.ancestors() {
         let dot_git = root.join(".git");
-        if dot_git.is_dir() {
+        // One stat a level: outside a repository, every level up to `/` is asked.
+        let Ok(meta) = std::fs::metadata(&dot_git) else {
+            continue;
+        };
+        if meta.is_dir() {
             return Some((root.to_path_buf(), dot_git));
         }
-        if dot_git.is_file() {
+        if meta.is_file() {
             let text = std::fs::read_to_string(&dot_git).ok()?;
             let target = text.strip_prefix("gitdir:")?.trim();
             return Some((root.to_path_buf(), root.join(target)));
