@@ -1,9 +1,10 @@
 //! `keyward-run`: start a program with its secrets (`keyward-run -- gunicorn app:app`). The
 //! work is in `keyward::launch`; this file parses, runs, and prints the error once.
 //!
-//! It starts at C's `main`, without Rust's runtime start, which costs the launcher a tenth of
-//! its start-up; `launch::startup` does what of it the launcher needs.
-#![no_main]
+//! It starts at C's `main`, without Rust's runtime start (a tenth of what the launcher's start
+//! cost); `launch::startup` does what of it the launcher needs.
+// The unit-test build of this file keeps the test harness's own `main`.
+#![cfg_attr(not(test), no_main)]
 
 use keyward::launch;
 
@@ -12,6 +13,7 @@ use keyward::launch;
 static ALLOCATOR: keyward::env::wipe::ZeroOnFree =
     keyward::env::wipe::ZeroOnFree(std::alloc::System);
 
+#[cfg(not(test))]
 #[no_mangle]
 extern "C" fn main(
     _argc: std::ffi::c_int,
@@ -24,6 +26,7 @@ extern "C" fn main(
     std::process::exit(i32::from(code))
 }
 
+#[cfg_attr(test, allow(dead_code))]
 fn launch_once() -> u8 {
     let args = match launch::parse_args() {
         Ok(args) => args,

@@ -3,12 +3,13 @@
 //! rules, sources, detectors or reports (the shared `env` module holds what both binaries
 //! need), so the binary stays small and starts fast.
 //!
-//! Flow: `args` → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv`
+//! Flow: `startup` (what Rust's runtime start did) → `args` (the usual command lines without
+//! clap) → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv`
 //! (`env::dialect`, python-dotenv's reading; + `env::problems` per file) → `env::expand` →
 //! `env::plan::Plan` → `env::resolve` (`refs` syntax; secret files; `vault` references and
 //! `--vault-path`) → `env::problems`, `check` (`schema`, `leaks`), `passable` → `dryrun` |
-//! `run` (`exec`, or `pump` with `mask` and `signals`). `readenv` is that reading without a
-//! run, for the fuzz harness.
+//! `run` (`exec` through `environ`, or `pump` with `mask` and `signals`). `readenv` is that
+//! reading without a run, for the fuzz harness.
 
 pub(crate) mod args;
 mod check;

@@ -1,5 +1,6 @@
-//! Starting the program: `exec` replaces the launcher (through `environ` on Unix), `pump` runs it with masked output,
-//! `signals` forwards signals to it; `coredump` keeps core dumps off meanwhile.
+//! Starting the program: `exec` replaces the launcher (through `environ` on Unix), `pump` runs
+//! it with masked output, `signals` forwards signals to it; `coredump` keeps core dumps off
+//! meanwhile.
 
 pub(crate) mod coredump;
 #[cfg(unix)]
