@@ -65,16 +65,17 @@ index_kb=$(( $(stat -c %s "$work/app/.git/index") / 1024 ))
 
 commands=(-n true "$true_bin")
 add() { commands+=(-n "$1" "$2"); }
-add "keyward-run, no repository" "$KEYWARD_RUN -e $work/plain/.env -- $true_bin"
-add "keyward-run, checkout" "$KEYWARD_RUN -e $work/app/.env -- $true_bin"
+add "keyward-run outside" "$KEYWARD_RUN -e $work/plain/.env -- $true_bin"
+add "keyward-run checkout" "$KEYWARD_RUN -e $work/app/.env -- $true_bin"
 if [[ -n ${KEYWARD_RUN_BASE:-} ]]; then
-    add "base, no repository" "$KEYWARD_RUN_BASE -e $work/plain/.env -- $true_bin"
-    add "base, checkout" "$KEYWARD_RUN_BASE -e $work/app/.env -- $true_bin"
+    add "base outside" "$KEYWARD_RUN_BASE -e $work/plain/.env -- $true_bin"
+    add "base checkout" "$KEYWARD_RUN_BASE -e $work/app/.env -- $true_bin"
 fi
 
 echo "== start-up: one launch of \`true\` (hyperfine -N; index: $files files, ${index_kb} KB)"
 hyperfine -N --warmup 20 --runs 200 --export-csv "$work/launch.csv" "${commands[@]}"
-# Medians: a busy machine adds outliers that move the mean more than the launcher does.
+# Medians: a busy machine adds outliers that move the mean more than the launcher does. (The
+# names hold no comma: the CSV is split on commas.)
 awk -F, 'NR == 2 { base = $4 } NR > 1 {
     printf "   %-30s median %6.3f ms  mean %6.3f ms  over true %+6.3f ms\n",
         $1, $4 * 1000, $2 * 1000, ($4 - base) * 1000
