@@ -68,6 +68,7 @@ pub fn run(
     format: MergeFormat,
     output: Option<&Path>,
     rules: &RuleSet,
+    name_error: &dyn Fn(&str, &str),
 ) -> Result<ExitCode> {
     let mut all = Vec::new();
     let mut errors: Vec<(String, ErrorRecord)> = Vec::new();
@@ -85,7 +86,7 @@ pub fn run(
         errors.extend(unread.into_iter().map(|e| (repository.clone(), e)));
     }
     for (repository, e) in &errors {
-        crate::messages::file_error(&format!("{repository}: {}", e.path), &e.message);
+        name_error(&format!("{repository}: {}", e.path), &e.message);
     }
     let read = all.len();
     let merged = merge(all);
