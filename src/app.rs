@@ -176,7 +176,14 @@ fn cmd_report_merge(args: &crate::cli::MergeArgs) -> Result<ExitCode> {
         MergeFormatArg::Sarif => MergeFormat::Sarif,
     };
     let rules = load_rule_set(&[]).context("failed to load the built-in rules")?;
-    report::merge::run(&args.files, format, args.output.as_deref(), &rules)
+    let name_error = |at: &str, message: &str| crate::messages::file_error(at, message);
+    report::merge::run(
+        &args.files,
+        format,
+        args.output.as_deref(),
+        &rules,
+        &name_error,
+    )
 }
 
 fn cmd_hook(action: HookAction) -> Result<ExitCode> {

@@ -54,6 +54,19 @@ fn every_format_names(p: &Project, args: &[&str], needle: &str) {
         errors.contains(needle),
         "JSON errors do not name {needle}: {errors}"
     );
+    let (code, out, _) = report(p, args, "jsonl");
+    assert_eq!(code, Some(2));
+    let error_lines: Vec<serde_json::Value> = (out.lines())
+        .map(|l| json(l.as_bytes()))
+        .filter(|v| v["kind"] == "error")
+        .collect();
+    assert!(
+        error_lines
+            .iter()
+            .any(|e| e["path"].as_str().unwrap_or("").contains(needle)
+                || e["message"].as_str().unwrap_or("").contains(needle)),
+        "JSON lines name no error for {needle}: {out}"
+    );
     let (code, out, _) = report(p, args, "sarif");
     assert_eq!(code, Some(2));
     let sarif = json(out.as_bytes());

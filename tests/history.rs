@@ -332,3 +332,97 @@ fn the_shared_corpus_history_is_found_and_attributed() {
         );
     }
 }
+
+/// A fast-import stream of `n` commits on main (edits, new files with and without secrets,
+/// a folder renamed, a file copied) and a side branch with a secret of its own.
+fn long_history(n: u64) -> String {
+    let mut s = String::new();
+    let data = |s: &mut String, text: &str| {
+        s.push_str(&format!("data {}\n{text}\n", text.len()));
+    };
+    let mut settings = String::from("import os\n");
+    for i in 1..=n {
+        s.push_str(&format!(
+            "commit refs/heads/main\nmark :{i}\ncommitter Test Author <author@example.test> {} +0000\n",
+            1_700_000_000 + i * 60
+        ));
+        data(&mut s, &format!("Change {i}"));
+        if i > 1 {
+            s.push_str(&format!("from :{}\n", i - 1));
+        }
+        settings.push_str(&format!("VALUE_{i} = {}\n", i * 7919));
+        if i % 40 == 0 {
+            settings.push_str(&token_line(i)); // a secret that stays
+        }
+        s.push_str("M 100644 inline app/settings.py\n");
+        data(&mut s, &settings);
+        if i % 7 == 0 {
+            let body = if i % 21 == 0 {
+                token_line(1000 + i)
+            } else {
+                format!("x = {i}\n")
+            };
+            s.push_str(&format!("M 100644 inline mod{}/f{i}.py\n", i % 5));
+            data(&mut s, &body);
+        }
+        if i % 35 == 0 {
+            s.push_str(&format!("D mod{}/f{}.py\n", (i - 14) % 5, i - 14));
+        }
+        if i == n / 2 {
+            s.push_str("R mod1 moved1\nC app/settings.py backup/settings.py\n");
+        }
+    }
+    s.push_str(&format!(
+        "commit refs/heads/side\ncommitter Test Author <author@example.test> {} +0000\n",
+        1_700_000_000 + (n + 1) * 60
+    ));
+    data(&mut s, "Side work");
+    s.push_str(&format!("from :{}\nM 100644 inline side.py\n", n * 3 / 4));
+    data(&mut s, &token_line(9999));
+    s
+}
+
+#[test]
+fn a_long_history_walked_on_two_threads_equals_one_thread() {
+    let p = repo();
+    let mut import = std::process::Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(p.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let stream = long_history(260);
+    import
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(import.wait().unwrap().success());
+    let run = |threads: &str, extra: &[&str]| {
+        let mut args = vec!["--threads", threads];
+        args.extend_from_slice(extra);
+        history_json(&p, p.path(), &args)
+    };
+    for extra in [
+        &[][..],
+        &["--since-commit", "main~100"][..],
+        &["--branch", "side"][..],
+    ] {
+        let (one, two) = (run("1", extra), run("2", extra));
+        assert_eq!(one["findings"], two["findings"], "{extra:?}");
+        for stat in ["blobs", "bytes", "commits", "errors"] {
+            assert_eq!(one["stats"][stat], two["stats"][stat], "{extra:?} {stat}");
+        }
+        assert!(!one["findings"].as_array().unwrap().is_empty(), "{extra:?}");
+    }
+    let all = run("2", &[]);
+    let paths: Vec<&str> = (all["findings"].as_array().unwrap().iter())
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    // Found at the paths the walk on the second thread met: the renamed folder, the copy.
+    assert!(paths.iter().any(|p| p.starts_with("moved1/")), "{paths:?}");
+    assert!(paths.contains(&"backup/settings.py"), "{paths:?}");
+    assert!(paths.contains(&"side.py"), "{paths:?}");
+}

@@ -155,3 +155,59 @@ fn a_json_report_merges_too_and_a_bad_line_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("line 2 of broken.jsonl"), "{stderr}");
 }
+
+// regression: `--format jsonl` listed findings only, so a sweep's merged report of a scan
+// that could not read a file looked complete.
+#[test]
+fn what_a_report_could_not_read_is_kept_by_the_merge_and_makes_it_exit_2() {
+    let (dir, _) = two_reports();
+    let p = Project::new();
+    p.write("app.py", format!("A = \"{}\"\n", github_pat(14)));
+    // A file over --max-file-size is not read: an error (exit 2) unless accepted.
+    p.write("locked.py", "x = 1\n".repeat(100));
+    let report = dir.join("gamma.jsonl");
+    let out = p
+        .keyward()
+        .args([
+            "scan",
+            ".",
+            "--max-file-size",
+            "300",
+            "--format",
+            "jsonl",
+            "-o",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["kind"], "error", "{text}");
+    assert!(
+        last["path"].as_str().unwrap().contains("locked.py"),
+        "{text}"
+    );
+    for format in ["json", "jsonl", "sarif"] {
+        let out = dir
+            .keyward()
+            .args([
+                "report",
+                "merge",
+                "alpha.jsonl",
+                "beta.jsonl",
+                "gamma.jsonl",
+            ])
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("gamma: ") && stderr.contains("locked.py"),
+            "{stderr}"
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("locked.py"), "{format}: {stdout}");
+    }
+}

@@ -14,7 +14,7 @@ use super::dialect::{characters, Quote};
 use super::dotenv::{DotenvEntry as Entry, DotenvFile as EnvFile};
 use super::plan::WITHHELD;
 use super::problems::{Level, Problem};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The most a value may hold after expansion: the kernel's limit for one variable.
@@ -113,8 +113,8 @@ pub fn expand_files(
     let mut scope = Scope {
         process,
         options,
-        files: HashMap::new(),
-        python_files: HashMap::new(),
+        files: BTreeMap::new(),
+        python_files: BTreeMap::new(),
         expanded: 0,
         problems: Vec::new(),
     };
@@ -129,9 +129,9 @@ pub fn expand_files(
 struct Scope<'a> {
     process: &'a BTreeMap<String, String>,
     options: Options,
-    files: HashMap<String, Known>,
+    files: BTreeMap<String, Known>,
     /// What python-dotenv's expansion has read so far: `None` for a bare `KEY`.
-    python_files: HashMap<String, Option<String>>,
+    python_files: BTreeMap<String, Option<String>>,
     expanded: usize,
     problems: Vec<Problem>,
 }

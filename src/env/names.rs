@@ -20,11 +20,46 @@ const SECRET_WORDS: &[&str] = &[
 /// `PASSWORD_MIN_LENGTH`-like names are caught by the words above and `KEYBOARD` is not.
 const SECRET_SUFFIXES: &[&str] = &["_KEY", "_PASS", "_PWD", "_DSN"];
 
-/// True for names such as `DB_PASSWORD`, `STRIPE_API_KEY`, `github_token`.
+/// The first letters of `SECRET_WORDS`, one bit per letter (all are upper-case ASCII: a word
+/// starting otherwise does not compile).
+const FIRST_LETTERS: u32 = {
+    let mut mask = 0u32;
+    let mut i = 0;
+    while i < SECRET_WORDS.len() {
+        let first = SECRET_WORDS[i].as_bytes()[0];
+        assert!(first.is_ascii_uppercase());
+        mask |= 1 << (first - b'A');
+        i += 1;
+    }
+    mask
+};
+
+/// True for names such as `DB_PASSWORD`, `STRIPE_API_KEY`, `github_token`. It compares in
+/// place, trying the words only where one of their first letters stands: the launcher asks
+/// this of every inherited variable before it starts the program.
 pub fn is_secret_name(key: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    SECRET_WORDS.iter().any(|word| upper.contains(word))
-        || SECRET_SUFFIXES.iter().any(|suffix| upper.ends_with(suffix))
+    let key = key.as_bytes();
+    let word_at = |at: usize, word: &str| {
+        key.get(at..at + word.len())
+            .is_some_and(|part| part.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    let mut contains_word = false;
+    for (at, byte) in key.iter().enumerate() {
+        let upper = byte.to_ascii_uppercase();
+        if !upper.is_ascii_uppercase() || FIRST_LETTERS & (1 << (upper - b'A')) == 0 {
+            continue;
+        }
+        contains_word = SECRET_WORDS
+            .iter()
+            .any(|word| word.as_bytes()[0] == upper && word_at(at, word));
+        if contains_word {
+            break;
+        }
+    }
+    contains_word
+        || SECRET_SUFFIXES
+            .iter()
+            .any(|suffix| key.len() >= suffix.len() && word_at(key.len() - suffix.len(), suffix))
 }
 
 /// True for values left in from a template: `changeme`, `xxx`, `<your key>`, `TODO`.
@@ -96,6 +131,51 @@ mod tests {
         for name in ["PATH", "PWD", "DATABASE_HOST", "KEYBOARD", "PORT", "DEBUG"] {
             assert!(!is_secret_name(name), "{name}");
         }
+    }
+
+    /// The in-place search answers as searching the upper-cased name does, over every name of
+    /// up to three pieces (mixed case, split words, non-ASCII letters).
+    #[test]
+    fn secret_names_as_an_upper_case_search_finds_them() {
+        let reference = |key: &str| {
+            let upper = key.to_ascii_uppercase();
+            SECRET_WORDS.iter().any(|word| upper.contains(word))
+                || SECRET_SUFFIXES.iter().any(|suffix| upper.ends_with(suffix))
+        };
+        let pieces = [
+            "db",
+            "PASS",
+            "word",
+            "_",
+            "Secret",
+            "tok",
+            "en",
+            "api",
+            "KEY",
+            "é",
+            "x",
+            "Phrase",
+            "ACCESS_key",
+            "dsn",
+            "pwd",
+            "Credential",
+            "private_",
+            "s",
+        ];
+        let mut names = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = names
+                .iter()
+                .flat_map(|name| pieces.iter().map(move |piece| format!("{name}{piece}")))
+                .collect();
+            names.extend(longer);
+        }
+        let mut secret = 0;
+        for name in &names {
+            assert_eq!(is_secret_name(name), reference(name), "{name}");
+            secret += usize::from(reference(name));
+        }
+        assert!(secret > 1000 && secret < names.len() - 1000, "{secret}");
     }
 
     #[test]

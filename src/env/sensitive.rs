@@ -44,11 +44,15 @@ fn private_key(value: &str) -> bool {
 
 /// The credential of an HTTP `Authorization` value: `Bearer eyJ…`, `Basic dXNl…`, `Token …`.
 pub fn auth_credential(value: &str) -> Option<&str> {
+    // Most values hold no space; the launcher asks this of every inherited one.
+    if !value.contains(' ') {
+        return None;
+    }
     let value = value.trim();
     let (scheme, credential) = value.split_once(' ')?;
     let known = ["bearer", "basic", "token", "digest", "negotiate"];
     let credential = credential.trim();
-    (known.contains(&scheme.to_ascii_lowercase().as_str())
+    (known.iter().any(|known| scheme.eq_ignore_ascii_case(known))
         && credential.len() >= MIN_LEN
         && !credential.contains(char::is_whitespace))
     .then_some(credential)
@@ -57,13 +61,20 @@ pub fn auth_credential(value: &str) -> Option<&str> {
 /// The password of a `key=value;…` connection string (ADO.NET, ODBC, JDBC properties, libpq
 /// `password=…`): `Server=db;User Id=app;Password=s3cret;`.
 pub fn keyed_password(value: &str) -> Option<&str> {
+    // Most values hold no `=`; the launcher asks this of every inherited one.
+    if !value.contains('=') {
+        return None;
+    }
     let keys = [
         "password", "pwd", "passwd", "pass", "secret", "token", "apikey", "api_key",
     ];
     value
         .split([';', '&', ' ', '\n'])
         .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| keys.contains(&key.trim().to_ascii_lowercase().as_str()))
+        .find(|(key, _)| {
+            keys.iter()
+                .any(|known| key.trim().eq_ignore_ascii_case(known))
+        })
         .map(|(_, password)| password.trim().trim_matches(['\'', '"', '{', '}']))
         .filter(|password| password.len() >= 4)
 }
@@ -92,9 +103,9 @@ pub fn secret_values(plan: &Plan) -> Vec<&str> {
     // (`PASSWORD_STORE_ENABLE_EXTENSIONS=true` must not mask every `true`): keyward-run did not
     // choose them, and `--dry-run` does not list them.
     for (key, value) in &plan.process {
-        if !plan.vars.contains_key(key)
+        if value.len() >= MIN_LEN
             && (names::is_secret_name(key) || WITHHELD.contains(&key.as_str()))
-            && value.len() >= MIN_LEN
+            && !plan.vars.contains_key(key)
         {
             values.push(value.as_str());
         }
@@ -275,6 +286,10 @@ fn url_encoded(value: &[u8], form: bool) -> Vec<u8> {
 
 /// The password in `postgres://user:password@host/db`.
 pub fn url_password(value: &str) -> Option<&str> {
+    // Most values hold no `:`; the launcher asks this of every inherited one.
+    if !value.contains(':') {
+        return None;
+    }
     let (_, rest) = value.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let (userinfo, _) = authority.rsplit_once('@')?;

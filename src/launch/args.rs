@@ -81,6 +81,82 @@ pub struct Args {
     pub command: Vec<OsString>,
 }
 
+impl Args {
+    /// The usual command lines, read without building clap's parser (which costs the launcher
+    /// more instructions than loading and checking a `.env`): `-e FILE`, `--env-file FILE` or
+    /// `--env-file=FILE` (repeatable), each flag without a value at most once, `--profile
+    /// default|production` once, then `--` and the command. `None` for anything else (help, a
+    /// value starting with `-`, a repeated flag, another option), which clap then reads and
+    /// explains.
+    pub fn parse_common(argv: &[OsString]) -> Option<Args> {
+        let mut args = Args::none();
+        let mut rest = argv.iter();
+        loop {
+            let arg = rest.next()?.to_str()?;
+            let flag = match arg {
+                "--" => break,
+                "-e" | "--env-file" => {
+                    args.env_files.push(plain_value(rest.next()?)?);
+                    continue;
+                }
+                "--profile" if args.profile.is_none() => {
+                    args.profile = Some(match rest.next()?.to_str()? {
+                        "default" => Profile::Default,
+                        "production" => Profile::Production,
+                        _ => return None,
+                    });
+                    continue;
+                }
+                "--override" => &mut args.override_existing,
+                "--expand-single-quoted" => &mut args.expand_single_quoted,
+                "--mask" => &mut args.mask,
+                "--dry-run" => &mut args.dry_run,
+                "--pass-vault-token" => &mut args.pass_vault_token,
+                _ => {
+                    let file = arg.strip_prefix("--env-file=")?;
+                    args.env_files.push(plain_value(&OsString::from(file))?);
+                    continue;
+                }
+            };
+            if std::mem::replace(flag, true) {
+                return None;
+            }
+        }
+        args.command = rest.cloned().collect();
+        (!args.command.is_empty()).then_some(args)
+    }
+
+    /// Every option unset and no command.
+    fn none() -> Args {
+        Args {
+            env_files: Vec::new(),
+            override_existing: false,
+            expand_single_quoted: false,
+            require: Vec::new(),
+            schema: None,
+            profile: None,
+            mask: false,
+            dry_run: false,
+            vault_path: Vec::new(),
+            pass_vault_token: false,
+            vault_secret_id_file: None,
+            vault_k8s_role: None,
+            vault_k8s_token_file: None,
+            vault_auth_path: None,
+            vault_timeout: None,
+            check_history: None,
+            allow_leaked: false,
+            command: Vec::new(),
+        }
+    }
+}
+
+/// An option's value that no reading could take for an option: not empty, no leading `-`.
+fn plain_value(value: &OsString) -> Option<PathBuf> {
+    let bytes = value.as_encoded_bytes();
+    (!bytes.is_empty() && bytes[0] != b'-').then(|| PathBuf::from(value))
+}
+
 fn timeout(text: &str) -> Result<Duration, String> {
     parse_duration(text).ok_or_else(|| format!("expected {TIMEOUT_FORMS}"))
 }
@@ -180,6 +256,68 @@ mod tests {
         assert_eq!(parsed.command, ["python", "-m", "app", "--mask"]);
         let parsed = args(&["gunicorn", "--workers", "2"]);
         assert_eq!(parsed.command, ["gunicorn", "--workers", "2"]);
+    }
+
+    /// What the reading without clap takes, it takes as clap does; the rest it leaves to clap.
+    #[test]
+    fn common_command_lines_read_as_clap_reads_them() {
+        let taken: &[&[&str]] = &[
+            &["--", "true"],
+            &["-e", ".env", "--", "true"],
+            &[
+                "--env-file",
+                "a b",
+                "-e",
+                "b",
+                "--env-file=c",
+                "--",
+                "python",
+                "-m",
+                "app",
+                "-e",
+            ],
+            &[
+                "--mask",
+                "--dry-run",
+                "--override",
+                "--expand-single-quoted",
+                "--pass-vault-token",
+                "--profile",
+                "production",
+                "--",
+                "x",
+            ],
+            &["--profile", "default", "-e", "é.env", "--", "x", "--", "y"],
+        ];
+        for argv in taken {
+            let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+            let fast = Args::parse_common(&argv).unwrap_or_else(|| panic!("{argv:?}"));
+            let clap =
+                Args::try_parse_from(std::iter::once("keyward-run".into()).chain(argv)).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{clap:?}"));
+        }
+        let left: &[&[&str]] = &[
+            &["--mask", "--mask", "--", "x"],
+            &["--profile", "default", "--profile", "default", "--", "x"],
+            &["--profile", "Production", "--", "x"],
+            &["-e", "-x", "--", "true"],
+            &["-e", "", "--", "true"],
+            &["--env-file=", "--", "true"],
+            &["--env-file=-", "--", "true"],
+            &["-e.env", "--", "true"],
+            &["-e"],
+            &["--help"],
+            &["--version"],
+            &["true"],
+            &["--"],
+            &["--require", "A", "--", "true"],
+            &["--vault-path", "secret/app", "--", "true"],
+            &["--check-history", "--", "true"],
+        ];
+        for argv in left {
+            let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+            assert!(Args::parse_common(&argv).is_none(), "{argv:?}");
+        }
     }
 
     #[test]

@@ -3,12 +3,13 @@
 //! rules, sources, detectors or reports (the shared `env` module holds what both binaries
 //! need), so the binary stays small and starts fast.
 //!
-//! Flow: `args` → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv`
+//! Flow: `startup` (what Rust's runtime start did) → `args` (the usual command lines without
+//! clap) → `LaunchConfig` → `run::coredump` (core dumps off) → `env::dotenv`
 //! (`env::dialect`, python-dotenv's reading; + `env::problems` per file) → `env::expand` →
 //! `env::plan::Plan` → `env::resolve` (`refs` syntax; secret files; `vault` references and
 //! `--vault-path`) → `env::problems`, `check` (`schema`, `leaks`), `passable` → `dryrun` |
-//! `run` (`exec`, or `pump` with `mask` and `signals`). `readenv` is that reading without a
-//! run, for the fuzz harness.
+//! `run` (`exec` through `environ`, or `pump` with `mask` and `signals`). `readenv` is that
+//! reading without a run, for the fuzz harness.
 
 pub(crate) mod args;
 mod check;
@@ -18,6 +19,7 @@ mod notice;
 mod passable;
 pub mod readenv;
 mod run;
+pub mod startup;
 
 use crate::env::plan::{self, Plan};
 use crate::env::problems::{self as checks, Level, Problem};
@@ -27,22 +29,32 @@ use args::{Args, LaunchConfig, Profile};
 use check::{leaks, schema};
 use run::coredump::{self, CoreLimit};
 use run::{exec, pump};
-use std::process::ExitCode;
 
 /// Exit code of the launcher's own failures, refusals included (the `env(1)` convention).
 const FAILURE: u8 = 125;
 
-/// Parses the command line; on a usage error prints clap's message and gives the exit code
-/// (125, or 0 for `--help` and `--version`).
-pub fn parse_args() -> Result<Args, ExitCode> {
+/// Parses the command line (the usual ones without clap: `Args::parse_common`); on a usage
+/// error prints clap's message and gives the exit code (125, or 0 for `--help` and
+/// `--version`).
+pub fn parse_args() -> Result<Args, u8> {
     use clap::Parser;
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if let Some(args) = Args::parse_common(&argv) {
+        return Ok(args);
+    }
     Args::try_parse().map_err(|err| {
         let _ = err.print();
-        ExitCode::from(if err.use_stderr() { FAILURE } else { 0 })
+        if err.use_stderr() {
+            FAILURE
+        } else {
+            0
+        }
     })
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+/// Runs the launch; the exit code to end with when it returns (without `--mask`, a started
+/// program replaces the launcher and nothing returns).
+pub fn run(args: Args) -> Result<u8> {
     let process = plan::process_env();
     let config = LaunchConfig::new(args, process.get("KEYWARD_PROFILE").map(String::as_str))?;
     let core = coredump::disable_core_dumps();
@@ -52,9 +64,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         dryrun::print(&plan).context("failed to write the dry run")?;
         if refused {
             notice::error("the program would not be started (see above)");
-            return Ok(ExitCode::from(FAILURE));
+            return Ok(FAILURE);
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(0);
     }
     if refused {
         let program = notice::escape(&config.command[0].to_string_lossy());
@@ -134,17 +146,16 @@ fn report(problems: &[Problem], profile: Profile) -> bool {
     refused
 }
 
-fn start(config: &LaunchConfig, plan: Plan, core: &CoreLimit) -> Result<ExitCode> {
+fn start(config: &LaunchConfig, plan: Plan, core: &CoreLimit) -> Result<u8> {
+    if !config.mask {
+        return Err(exec::exec(&config.command, &plan, core).into());
+    }
     let program = &config.command[0];
     let command = exec::command(&config.command, &plan);
-    if !config.mask {
-        return Err(exec::exec(command, program, core).into());
-    }
     let patterns = secrets::patterns(&secrets::secret_values(&plan));
     // The plan's buffers are wiped as they are freed (`env::wipe::ZeroOnFree`).
     drop(plan);
-    let code = pump::run_masked(command, program, patterns, core)?;
-    Ok(ExitCode::from(code))
+    pump::run_masked(command, program, patterns, core)
 }
 
 /// Prints the error chain once; it names files, variables and references, never values.
@@ -153,9 +164,7 @@ pub fn report_error(err: &anyhow::Error) {
 }
 
 /// 127 or 126 when the program could not be started, 125 for everything else.
-pub fn exit_code(err: &anyhow::Error) -> ExitCode {
-    let code = err
-        .downcast_ref::<exec::StartError>()
-        .map_or(FAILURE, exec::StartError::exit_code);
-    ExitCode::from(code)
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    err.downcast_ref::<exec::StartError>()
+        .map_or(FAILURE, exec::StartError::exit_code)
 }

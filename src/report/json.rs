@@ -1,5 +1,6 @@
 //! `--format json` (one document, the DESIGN contract) and `--format jsonl` (one finding per
-//! line).
+//! line, then one line per input that could not be read: `{"kind": "error", "path",
+//! "message"}`).
 
 use super::{shown_secret, Problem, ReportOptions, Summary};
 use crate::finding::Finding;
@@ -65,6 +66,13 @@ pub fn render_lines(
 ) -> io::Result<()> {
     for f in &summary.findings {
         serde_json::to_writer(&mut *out, &finding_value(f, opts.show_secrets))?;
+        writeln!(out)?;
+    }
+    // What could not be read is part of the result: a consumer that reads only the findings
+    // must not take a partial scan for a clean one.
+    for p in summary.problems.iter().filter(|p| p.error) {
+        let line = json!({"kind": "error", "path": p.path, "message": p.message});
+        serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;
     }
     Ok(())

@@ -33,6 +33,14 @@ struct Record {
     remediation: String,
 }
 
+/// An input a report says it could not read (`errors` in JSON, `"kind": "error"` lines in
+/// JSON lines).
+#[derive(Deserialize)]
+struct ErrorRecord {
+    path: String,
+    message: String,
+}
+
 /// A finding of one repository.
 struct Located {
     repository: String,
@@ -60,18 +68,25 @@ pub fn run(
     format: MergeFormat,
     output: Option<&Path>,
     rules: &RuleSet,
+    name_error: &dyn Fn(&str, &str),
 ) -> Result<ExitCode> {
     let mut all = Vec::new();
+    let mut errors: Vec<(String, ErrorRecord)> = Vec::new();
     for file in files {
         let repository = repository_name(file);
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("failed to read the report {}", file.display()))?;
-        for finding in parse(&text, file)? {
+        let (findings, unread) = parse(&text, file)?;
+        for finding in findings {
             all.push(Located {
                 repository: repository.clone(),
                 finding,
             });
         }
+        errors.extend(unread.into_iter().map(|e| (repository.clone(), e)));
+    }
+    for (repository, e) in &errors {
+        name_error(&format!("{repository}: {}", e.path), &e.message);
     }
     let read = all.len();
     let merged = merge(all);
@@ -80,10 +95,13 @@ pub fn run(
         "findings_read": read,
         "findings": merged.len(),
         "duplicates": read - merged.len(),
+        "errors": errors.len(),
     });
-    let doc = render(&merged, format, rules, stats);
+    let doc = render(&merged, &errors, format, rules, stats);
     write(&doc, output)?;
-    Ok(if merged.is_empty() {
+    Ok(if !errors.is_empty() {
+        ExitCode::from(2)
+    } else if merged.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -96,8 +114,9 @@ fn repository_name(file: &Path) -> String {
     stem.to_string_lossy().into_owned()
 }
 
-/// The findings of one report: a JSON document with `findings`, or one finding per line.
-fn parse(text: &str, file: &Path) -> Result<Vec<Finding>> {
+/// The findings of one report and what it could not read: a JSON document with `findings`
+/// (and `errors`), or one finding per line (and error lines).
+fn parse(text: &str, file: &Path) -> Result<(Vec<Finding>, Vec<ErrorRecord>)> {
     let hint = "merge reads keyward's --format jsonl or --format json output";
     if let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(text) {
         if let Some(findings) = doc.get("findings") {
@@ -105,24 +124,37 @@ fn parse(text: &str, file: &Path) -> Result<Vec<Finding>> {
                 serde_json::from_value(findings.clone()).with_context(|| {
                     format!("failed to read the findings of {}; {hint}", file.display())
                 })?;
-            return Ok(records.into_iter().map(finding).collect());
+            let errors: Vec<ErrorRecord> = match doc.get("errors") {
+                Some(errors) => serde_json::from_value(errors.clone()).with_context(|| {
+                    format!("failed to read the errors of {}; {hint}", file.display())
+                })?,
+                None => Vec::new(),
+            };
+            return Ok((records.into_iter().map(finding).collect(), errors));
         }
     }
-    let mut out = Vec::new();
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let record: Record = serde_json::from_str(line).with_context(|| {
+        let context = || {
             format!(
                 "failed to read line {} of {}; {hint}",
                 i + 1,
                 file.display()
             )
-        })?;
-        out.push(finding(record));
+        };
+        let value: Value = serde_json::from_str(line).with_context(context)?;
+        if value.get("kind").and_then(Value::as_str) == Some("error") {
+            errors.push(serde_json::from_value(value).with_context(context)?);
+        } else {
+            out.push(finding(
+                serde_json::from_value(value).with_context(context)?,
+            ));
+        }
     }
-    Ok(out)
+    Ok((out, errors))
 }
 
 /// The record as a `Finding` whose secret is the text the report showed (already redacted
@@ -190,12 +222,25 @@ fn entry(m: &Merged) -> Value {
 
 /// The merged report as bytes: JSON lines, a JSON document, or a SARIF log with the
 /// repository and the other occurrences of each result in its `properties`.
-fn render(merged: &[Merged], format: MergeFormat, rules: &RuleSet, stats: Value) -> Vec<u8> {
+fn render(
+    merged: &[Merged],
+    errors: &[(String, ErrorRecord)],
+    format: MergeFormat,
+    rules: &RuleSet,
+    stats: Value,
+) -> Vec<u8> {
     let mut out = Vec::new();
+    let error_values = errors.iter().map(|(repository, e)| {
+        json!({"kind": "error", "repository": repository, "path": e.path, "message": e.message})
+    });
     match format {
         MergeFormat::Jsonl => {
             for m in merged {
                 out.extend(serde_json::to_vec(&entry(m)).expect("json"));
+                out.push(b'\n');
+            }
+            for e in error_values {
+                out.extend(serde_json::to_vec(&e).expect("json"));
                 out.push(b'\n');
             }
         }
@@ -204,13 +249,14 @@ fn render(merged: &[Merged], format: MergeFormat, rules: &RuleSet, stats: Value)
             let doc = json!({
                 "tool": {"name": "keyward", "version": env!("CARGO_PKG_VERSION")},
                 "findings": findings,
+                "errors": error_values.collect::<Vec<_>>(),
                 "stats": stats,
             });
             out = serde_json::to_vec_pretty(&doc).expect("json");
             out.push(b'\n');
         }
         MergeFormat::Sarif => {
-            let doc = sarif_document(merged, rules);
+            let doc = sarif_document(merged, errors, rules);
             out = serde_json::to_vec_pretty(&doc).expect("json");
             out.push(b'\n');
         }
@@ -218,9 +264,17 @@ fn render(merged: &[Merged], format: MergeFormat, rules: &RuleSet, stats: Value)
     out
 }
 
-fn sarif_document(merged: &[Merged], rules: &RuleSet) -> Value {
+fn sarif_document(merged: &[Merged], errors: &[(String, ErrorRecord)], rules: &RuleSet) -> Value {
     let summary = Summary {
         findings: merged.iter().map(|m| m.first.finding.clone()).collect(),
+        problems: (errors.iter())
+            .map(|(repository, e)| super::Problem {
+                path: format!("{repository}: {}", e.path),
+                message: e.message.clone(),
+                skipped: false,
+                error: true,
+            })
+            .collect(),
         stats: Stats::default(),
         ..Summary::default()
     };

@@ -85,7 +85,7 @@ fn walk(
     let commits = history::select_commits(repo, sel)
         .with_context(|| format!("failed to list the commits of {}", repo_path.display()))?;
     let bar = progress(cfg, commits.len() as u64, "commits");
-    let plan = history::plan(repo, commits, || bar.inc(1));
+    let plan = history::plan(repo, commits, cfg.threads, || bar.inc(1));
     bar.finish_and_clear();
     if let Some(first) = plan.submodules.first() {
         let count = plan.submodules.len();

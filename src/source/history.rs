@@ -138,18 +138,20 @@ fn push_every_ref(repo: &Repository, walk: &mut git2::Revwalk) -> Result<()> {
     Ok(())
 }
 
+/// From this many commits, and with two threads or more, the trees of the later half of the
+/// commits are walked on a second thread while the first half is walked here.
+const SPLIT_FROM_COMMITS: usize = 200;
+
 /// Collects the unique blobs of `commits` (oldest first). Trees and blobs of the parents
 /// outside the selection are marked seen first, so a range scans only what it introduced.
-pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> HistoryPlan {
-    let mut walker = TreeWalker {
-        repo,
-        seen_trees: HashSet::new(),
-        dirs: vec![Dir::default()],
-        blob_index: OidMap::default(),
-        seen_at: HashSet::new(),
-        path_ids: HashMap::new(),
-        plan: HistoryPlan::default(),
-    };
+/// `tick` is called once per commit, from either thread.
+pub fn plan(
+    repo: &Repository,
+    commits: Vec<Oid>,
+    threads: usize,
+    tick: impl Fn() + Sync,
+) -> HistoryPlan {
+    let mut walker = TreeWalker::new(repo);
     // Each commit is read once: its tree, and its parents' ids (a parent is read only when
     // it lies outside the selection, for the boundary).
     let read: Vec<Option<(Oid, Vec<Oid>)>> = commits
@@ -163,14 +165,51 @@ pub fn plan(repo: &Repository, commits: Vec<Oid>, mut tick: impl FnMut()) -> His
         })
         .collect();
     walker.mark_boundary(&commits, &read);
-    for (i, commit) in read.iter().enumerate() {
-        if let Some((tree, _)) = commit {
-            walker.walk(*tree, Some(i as u32));
+    let split = if threads >= 2 && read.len() >= SPLIT_FROM_COMMITS {
+        read.len() / 2
+    } else {
+        read.len()
+    };
+    let walk_range = |walker: &mut TreeWalker, from: usize, to: usize| {
+        for (i, commit) in read.iter().enumerate().take(to).skip(from) {
+            if let Some((tree, _)) = commit {
+                walker.walk(*tree, Some(i as u32));
+            }
+            tick();
         }
-        tick();
+    };
+    let git_dir = repo.path().to_path_buf();
+    let later = std::thread::scope(|scope| {
+        let later = (split < read.len()).then(|| {
+            scope.spawn(|| {
+                // Its own repository handle: libgit2's are not shared between threads.
+                let repo = Repository::open(&git_dir).ok()?;
+                let mut later = TreeWalker::new(&repo);
+                later.log = Some(Vec::new());
+                walk_range(&mut later, split, read.len());
+                Some(later.into_sightings())
+            })
+        });
+        walk_range(&mut walker, 0, split);
+        later.map(|h| h.join().expect("the tree walk does not panic"))
+    });
+    match later {
+        Some(Some(sightings)) => walker.replay(sightings),
+        // The second handle could not be opened: the later half is walked here.
+        Some(None) => walk_range(&mut walker, split, read.len()),
+        None => {}
     }
+    walker.report_errors();
     walker.plan.commits = commits;
     walker.plan
+}
+
+/// What a walk of later commits met for the first time, in order, for `TreeWalker::replay`.
+struct Sightings {
+    /// (blob, path, commit).
+    blobs: Vec<(Oid, String, u32)>,
+    submodules: Vec<String>,
+    errors: Vec<(Oid, String, String)>,
 }
 
 struct TreeWalker<'r> {
@@ -188,6 +227,11 @@ struct TreeWalker<'r> {
     seen_at: HashSet<(Oid, u32)>,
     path_ids: HashMap<String, u32>,
     plan: HistoryPlan,
+    /// On the second thread: every (blob, path id, commit) met for the first time, in order,
+    /// instead of the plan's blobs and copies.
+    log: Option<Vec<(Oid, u32, u32)>>,
+    /// Trees that could not be read: (tree, where, error), reported once each at the end.
+    errors: Vec<(Oid, String, String)>,
 }
 
 /// One directory path: its text, and the ids of the names met in it.
@@ -199,7 +243,58 @@ struct Dir {
     files: HashMap<Box<[u8]>, u32>,
 }
 
-impl TreeWalker<'_> {
+impl<'r> TreeWalker<'r> {
+    fn new(repo: &'r Repository) -> Self {
+        TreeWalker {
+            repo,
+            seen_trees: HashSet::new(),
+            dirs: vec![Dir::default()],
+            blob_index: OidMap::default(),
+            seen_at: HashSet::new(),
+            path_ids: HashMap::new(),
+            plan: HistoryPlan::default(),
+            log: None,
+            errors: Vec::new(),
+        }
+    }
+
+    fn into_sightings(self) -> Sightings {
+        let paths = &self.plan.paths;
+        Sightings {
+            blobs: (self.log.unwrap_or_default().into_iter())
+                .map(|(id, path, commit)| (id, paths[path as usize].clone(), commit))
+                .collect(),
+            submodules: self.plan.submodules,
+            errors: self.errors,
+        }
+    }
+
+    /// Takes in what a walk of the later commits met, as if this walker had walked them: a
+    /// (blob, path) pair already met here is dropped, the others are recorded in order. (The
+    /// later walk also went through trees met here, and so met their pairs again: those are
+    /// the ones dropped.)
+    fn replay(&mut self, later: Sightings) {
+        for (id, path, commit) in later.blobs {
+            let path = self.path_id(path);
+            self.record(id, path, Some(commit));
+        }
+        for path in later.submodules {
+            if !self.plan.submodules.contains(&path) {
+                self.plan.submodules.push(path);
+            }
+        }
+        self.errors.extend(later.errors);
+    }
+
+    fn report_errors(&mut self) {
+        let mut reported = OidMap::default();
+        for (tree, at, err) in self.errors.drain(..) {
+            if reported.insert(tree, ()).is_none() {
+                messages::file_error(&format!("{at}/ (tree {tree})"), err);
+            }
+        }
+    }
+
     fn mark_boundary(&mut self, commits: &[Oid], read: &[Option<(Oid, Vec<Oid>)>]) {
         let selected: OidMap<()> = commits.iter().map(|&c| (c, ())).collect();
         for (_, parents) in read.iter().flatten() {
@@ -229,8 +324,8 @@ impl TreeWalker<'_> {
             let tree = match self.repo.find_tree(oid) {
                 Ok(tree) => tree,
                 Err(err) => {
-                    let prefix = &self.dirs[dir as usize].path;
-                    messages::file_error(&format!("{prefix}/ (tree {oid})"), err);
+                    let prefix = self.dirs[dir as usize].path.clone();
+                    self.errors.push((oid, prefix, err.to_string()));
                     continue;
                 }
             };
@@ -255,29 +350,7 @@ impl TreeWalker<'_> {
             }
             Some(ObjectType::Blob) if entry.filemode() != SYMLINK_MODE => {
                 let path = self.file(dir, entry.name_bytes());
-                if !self.seen_at.insert((id, path)) {
-                    return;
-                }
-                let known = self.blob_index.get(&id).copied();
-                match (known, commit) {
-                    (None, None) => {
-                        self.blob_index.insert(id, None);
-                    }
-                    // New content, or content only outside the selection met at a new path.
-                    (None | Some(None), Some(commit)) => {
-                        let index = self.plan.blobs.len() as u32;
-                        self.blob_index.insert(id, Some(index));
-                        self.plan.blobs.push(BlobRef {
-                            oid: id,
-                            path,
-                            commit,
-                        });
-                    }
-                    (Some(Some(blob)), Some(commit)) => {
-                        self.plan.copies.push(Copy { blob, path, commit });
-                    }
-                    (Some(_), None) => {}
-                }
+                self.record(id, path, commit);
             }
             Some(ObjectType::Commit) if commit.is_some() => {
                 let path = self.join(dir, entry.name_bytes());
@@ -286,6 +359,36 @@ impl TreeWalker<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Blob `id` met at `path` in `commit` (`None`: outside the selection).
+    fn record(&mut self, id: Oid, path: u32, commit: Option<u32>) {
+        if !self.seen_at.insert((id, path)) {
+            return;
+        }
+        if let (Some(log), Some(commit)) = (self.log.as_mut(), commit) {
+            log.push((id, path, commit));
+            return;
+        }
+        match (self.blob_index.get(&id).copied(), commit) {
+            (None, None) => {
+                self.blob_index.insert(id, None);
+            }
+            // New content, or content only outside the selection met at a new path.
+            (None | Some(None), Some(commit)) => {
+                let index = self.plan.blobs.len() as u32;
+                self.blob_index.insert(id, Some(index));
+                self.plan.blobs.push(BlobRef {
+                    oid: id,
+                    path,
+                    commit,
+                });
+            }
+            (Some(Some(blob)), Some(commit)) => {
+                self.plan.copies.push(Copy { blob, path, commit });
+            }
+            (Some(_), None) => {}
         }
     }
 
@@ -319,8 +422,13 @@ impl TreeWalker<'_> {
         if let Some(&id) = self.dirs[dir as usize].files.get(name) {
             return id;
         }
-        let path = self.join(dir, name);
-        let id = match self.path_ids.get(&path) {
+        let id = self.path_id(self.join(dir, name));
+        self.dirs[dir as usize].files.insert(name.into(), id);
+        id
+    }
+
+    fn path_id(&mut self, path: String) -> u32 {
+        match self.path_ids.get(&path) {
             Some(&id) => id,
             None => {
                 let id = self.plan.paths.len() as u32;
@@ -328,8 +436,6 @@ impl TreeWalker<'_> {
                 self.path_ids.insert(path, id);
                 id
             }
-        };
-        self.dirs[dir as usize].files.insert(name.into(), id);
-        id
+        }
     }
 }

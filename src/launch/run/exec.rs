@@ -91,20 +91,21 @@ pub fn command(argv: &[OsString], plan: &Plan) -> Command {
     command
 }
 
-/// Replaces the launcher with the program. Returns only on failure.
+/// Replaces the launcher with the program (`argv`, with the plan's environment). Returns only
+/// on failure.
 #[cfg(unix)]
-pub fn exec(mut command: Command, program: &OsString, core: &CoreLimit) -> StartError {
-    use std::os::unix::process::CommandExt;
+pub fn exec(argv: &[OsString], plan: &Plan, core: &CoreLimit) -> StartError {
     core.restore();
-    let err = command.exec();
-    StartError::from_io(program, err)
+    let err = super::environ::exec(argv, plan.changes(), plan.withheld());
+    StartError::from_io(&argv[0], err)
 }
 
 /// Without `exec`, the launcher runs the program and passes its exit code on.
 #[cfg(not(unix))]
-pub fn exec(mut command: Command, program: &OsString, core: &CoreLimit) -> StartError {
+pub fn exec(argv: &[OsString], plan: &Plan, core: &CoreLimit) -> StartError {
     core.restore();
-    match command.status() {
+    let program = &argv[0];
+    match command(argv, plan).status() {
         Ok(status) => std::process::exit(i32::from(exit_code(status))),
         Err(err) => StartError::from_io(program, err),
     }
