@@ -61,6 +61,47 @@ fn add_keywords(rule: &schema::RuleSyntax, keywords: &mut Vec<String>) {
     }
 }
 
+/// For each keyword (in `keywords` order), the built-in rules that listed it, and the rules
+/// with no keyword, as `RuleSet::new` numbers them: as statics (`RuleSet::new` takes them
+/// instead of indexing the rules again when the rules are exactly the built-in ones).
+fn keyword_rule_statics(rules: &[schema::RuleSyntax], keywords: &[String]) -> String {
+    let mut per_keyword: Vec<Vec<u32>> = vec![Vec::new(); keywords.len()];
+    let mut keywordless = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if rule.keywords.is_empty() {
+            keywordless.push(i as u32);
+        }
+        for keyword in &rule.keywords {
+            let key = schema::normalize_keyword(keyword);
+            let slot = keywords.iter().position(|k| *k == key).unwrap();
+            if !per_keyword[slot].contains(&(i as u32)) {
+                per_keyword[slot].push(i as u32);
+            }
+        }
+    }
+    let mut start = vec![0u32];
+    let mut list = Vec::new();
+    for rules in &per_keyword {
+        list.extend_from_slice(rules);
+        start.push(list.len() as u32);
+    }
+    let join = |items: &[u32]| {
+        items
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "pub static BUILTIN_KEYWORD_RULE_START: &[u32] = &[{}];\n\
+         pub static BUILTIN_KEYWORD_RULES: &[u32] = &[{}];\n\
+         pub static BUILTIN_KEYWORDLESS: &[u32] = &[{}];\n",
+        join(&start),
+        join(&list),
+        join(&keywordless),
+    )
+}
+
 /// The keywords and the tables of their automaton as statics.
 fn dfa_statics(keywords: &[String]) -> String {
     let dfa = automaton::KeywordDfa::new(keywords);
@@ -74,11 +115,12 @@ fn dfa_statics(keywords: &[String]) -> String {
     format!(
         "pub static BUILTIN_KEYWORDS: &[&str] = &[{}];\n\
          pub static BUILTIN_DFA: Parts<'static> = Parts {{\n    classes: &[{}],\n    \
-         stride: {},\n    trans: {},\n    out_start: {},\n    outs: {},\n    lens: {},\n}};\n",
+         stride: {},\n    trans: {},\n    first_match: {},\n    out_start: {},\n    outs: {},\n    lens: {},\n}};\n",
         names.join(", "),
         classes.join(","),
         parts.stride,
         list(parts.trans),
+        parts.first_match,
         list(parts.out_start),
         list(parts.outs),
         list(parts.lens),
@@ -97,6 +139,7 @@ fn main() {
     files.sort();
     let mut table = String::from("pub static BUILTIN_RULES: &[BuiltinRule] = &[\n");
     let mut keywords: Vec<String> = Vec::new();
+    let mut all = Vec::new();
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let rel = file
@@ -111,9 +154,11 @@ fn main() {
             table.push_str(&rule.builtin_expr(&rel));
             add_keywords(rule, &mut keywords);
         }
+        all.extend(parsed.rules);
     }
     table.push_str("];\n");
     table.push_str(&dfa_statics(&keywords));
+    table.push_str(&keyword_rule_statics(&all, &keywords));
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
     fs::write(out, table).unwrap();
 }

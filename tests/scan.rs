@@ -116,6 +116,44 @@ fn a_tracked_file_is_scanned_even_when_gitignore_matches_it() {
 }
 
 #[test]
+fn tracked_files_are_scanned_once_however_the_root_is_spelled() {
+    let p = Project::new();
+    p.git_init();
+    p.write("app/settings.py", format!("T = '{}'\n", github_pat(12)));
+    p.write("app/.env", format!("DB_PASSWORD={}\n", password(13)));
+    p.commit("add app");
+    p.write(".gitignore", "app/.env\n");
+    for root in [
+        ".",
+        "./",
+        "app",
+        "app/",
+        "./app",
+        "app/settings.py",
+        "app/.env",
+    ] {
+        let out = p
+            .keyward()
+            .args(["scan", "--format", "json", root])
+            .assert()
+            .code(1);
+        let f = found(&json(&out.get_output().stdout));
+        let mut paths: Vec<String> = f.iter().map(|f| f.0.clone()).collect();
+        paths.dedup();
+        let want: &[&str] = match root {
+            "app/settings.py" => &["app/settings.py"],
+            "app/.env" => &["app/.env"],
+            _ => &["app/.env", "app/settings.py"],
+        };
+        assert_eq!(paths, want, "{root}: {f:?}");
+        let mut once = f.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), f.len(), "{root}: a file scanned twice: {f:?}");
+    }
+}
+
+#[test]
 fn binary_files_are_skipped_and_invalid_utf8_is_scanned() {
     let p = Project::new();
     let mut bin = b"\x89PNG\r\n\x1a\n\0\0\0".to_vec();

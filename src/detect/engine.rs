@@ -9,6 +9,7 @@ use super::{
     placeholder,
 };
 use crate::finding::{Finding, Kind};
+use crate::rules::pattern::Captures;
 use crate::rules::{Rule, RuleSet, Validator};
 
 /// How far a window reaches around a keyword when the line is long.
@@ -218,6 +219,9 @@ impl<'r> Detector<'r> {
         scratch: &mut Scratch,
         findings: &mut Vec<Finding>,
     ) {
+        if !may_be_manifest(path) {
+            return;
+        }
         let values = kube::secret_data(data);
         if values.is_empty() {
             return;
@@ -339,11 +343,8 @@ impl<'r> Detector<'r> {
                 // A keyword inside one of the rule's recent windows, with room after it, adds
                 // nothing: the window around it is already (nearly) covered.
                 let recent = scratch.last_window[r as usize];
-                let after = if rule.multiline {
-                    MULTILINE_AFTER
-                } else {
-                    AFTER
-                };
+                let multiline = rule.multiline();
+                let after = if multiline { MULTILINE_AFTER } else { AFTER };
                 let inside = recent.iter().any(|&i| {
                     i.checked_sub(1).is_some_and(|i| {
                         let w = scratch.windows[i as usize];
@@ -353,7 +354,7 @@ impl<'r> Detector<'r> {
                 if inside {
                     continue;
                 }
-                let (ws, we) = window_around(data, start, end, rule.multiline);
+                let (ws, we) = window_around(data, start, end, multiline);
                 let merged = recent.iter().any(|&i| {
                     let Some(w) = i.checked_sub(1).map(|i| &mut scratch.windows[i as usize]) else {
                         return false;
@@ -428,7 +429,7 @@ impl<'r> Detector<'r> {
                 }
             }
             scratch.gated += 1;
-            let Some(caps) = regex.captures_at(hay, m.start()) else {
+            let Some(caps) = regex.captures_of(hay, m.range()) else {
                 continue;
             };
             let Some(secret) = caps.name("secret") else {
@@ -504,7 +505,7 @@ pub struct MatchContext<'a> {
 }
 
 impl<'a> MatchContext<'a> {
-    pub fn of(caps: &regex::bytes::Captures<'a>, hay: &'a [u8], secret_end: usize) -> Self {
+    pub fn of(caps: &Captures<'a>, hay: &'a [u8], secret_end: usize) -> Self {
         let secret_start = caps.name("secret").map_or(secret_end, |s| s.start());
         let separator = match caps.name("key") {
             Some(k) if k.end() <= secret_start => &hay[k.end()..secret_start],
@@ -540,6 +541,16 @@ pub fn passes_gates(rule: &Rule, path: &str, ctx: &MatchContext, value: &[u8]) -
         Some(Validator::HexCrc32) => checksum::hex_crc32(value),
         Some(Validator::JwtHeader) => jwt::well_formed(value),
     }
+}
+
+/// Whether a file at `path` can be a Kubernetes manifest (YAML or JSON, or stdin): the test
+/// for one reads the whole file, which other files need not pay.
+fn may_be_manifest(path: &str) -> bool {
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    path == "-"
+        || ["yaml", "yml", "json"]
+            .iter()
+            .any(|e| ext.eq_ignore_ascii_case(e))
 }
 
 /// The byte offset where 1-based `line` starts.
@@ -664,6 +675,20 @@ mod tests {
             .collect();
         found.sort();
         found
+    }
+
+    #[test]
+    fn secret_manifests_are_read_in_yaml_json_and_stdin() {
+        let manifest =
+            "apiVersion: v1\nkind: Secret\ndata:\n  DB_PASSWORD: UnE3THoyWHY5UmtQNG1Xbg==\n";
+        for path in ["k8s/secret.yaml", "deploy/S.YML", "secret.json", "-"] {
+            assert_eq!(
+                rules_found(path, manifest),
+                vec![("generic-password".to_string(), 4)],
+                "{path}"
+            );
+        }
+        assert!(!may_be_manifest("notes.txt") && !may_be_manifest("conf.d/app"));
     }
 
     /// A key body with the DER prefix and no runs or sequences (written for this test).

@@ -4,14 +4,16 @@
 //! A DFA walk is a chain of dependent table loads, one per byte, so one walk leaves most of a
 //! core idle. Large buffers are cut into `LANES` slices walked in lock step: the loads of the
 //! different slices are independent and overlap in the CPU (about 1.5x the throughput of one
-//! walk; with `KeywordDfa` the pass runs at about 2 GB/s per core). Each slice after the first is entered `reach` (the longest keyword) bytes early
-//! without reporting, so an occurrence that straddles a cut is found once, by the slice in
+//! walk; with `KeywordDfa` the pass runs at about 2 GB/s per core). Each slice after the first is
+//! entered `reach` (the longest keyword) bytes early without reporting, so an occurrence that straddles a cut is found once, by the slice in
 //! which it ends.
 
 use crate::rules::automaton::KeywordDfa;
 
 /// Slices walked together (three measured best on x86-64; two and four are close).
 const LANES: usize = 3;
+/// Bytes of each lane per round of the loop (its counter and end test are paid once a round).
+const UNROLL: usize = 8;
 /// Below this size a buffer is walked in one piece (the lanes' warm-up would not pay).
 const MIN_SPLIT: usize = 1024;
 
@@ -23,54 +25,76 @@ pub fn occurrences(
     reach: usize,
     mut found: impl FnMut(usize, usize, usize),
 ) {
-    let chunk = hay.len() / LANES;
+    // Lanes of a whole number of rounds; the third lane goes on over what is left.
+    let chunk = hay.len() / LANES / UNROLL * UNROLL;
     if hay.len() < MIN_SPLIT || chunk <= reach {
-        let mut state = KeywordDfa::START;
-        for (i, &b) in hay.iter().enumerate() {
-            state = step(dfa, state, b, i + 1, &mut found);
-        }
+        walk(dfa, KeywordDfa::START, hay, 0, &mut found);
         return;
     }
-    // Three lanes as three locals (not an array) so the states stay in registers.
     let warm = |base: usize| {
         hay[base - reach..base]
             .iter()
-            .fold(KeywordDfa::START, |s, &b| KeywordDfa::state(dfa.next(s, b)))
+            .fold(KeywordDfa::START, |s, &b| dfa.next(s, b))
     };
+    // Three lanes as three locals (not an array) so the states stay in registers.
     let (mut s0, mut s1, mut s2) = (KeywordDfa::START, warm(chunk), warm(2 * chunk));
     let (a, rest) = hay.split_at(chunk);
-    let (b, c) = rest.split_at(chunk);
-    for (j, ((&x, &y), &z)) in a.iter().zip(b).zip(&c[..chunk]).enumerate() {
-        s0 = step(dfa, s0, x, j + 1, &mut found);
-        s1 = step(dfa, s1, y, chunk + j + 1, &mut found);
-        s2 = step(dfa, s2, z, 2 * chunk + j + 1, &mut found);
+    let (b, rest) = rest.split_at(chunk);
+    let (c, tail) = rest.split_at(chunk);
+    let rounds = a
+        .chunks_exact(UNROLL)
+        .zip(b.chunks_exact(UNROLL))
+        .zip(c.chunks_exact(UNROLL));
+    for (round, ((x, y), z)) in rounds.enumerate() {
+        let at = round * UNROLL + 1;
+        // Written out (the compiler keeps a loop of eight with reports in it as a loop).
+        macro_rules! step {
+            ($($k:literal)*) => {$(
+                s0 = dfa.next(s0, x[$k]);
+                s1 = dfa.next(s1, y[$k]);
+                s2 = dfa.next(s2, z[$k]);
+                // One test for the three lanes: an `|` is at least each of its operands, so
+                // no state that ends a keyword passes unseen (and a false alarm costs three
+                // more comparisons; the states met most, near the start, have small ids).
+                if dfa.ends_keyword(s0 | s1 | s2) {
+                    if dfa.ends_keyword(s0) {
+                        report(dfa, s0, at + $k, &mut found);
+                    }
+                    if dfa.ends_keyword(s1) {
+                        report(dfa, s1, chunk + at + $k, &mut found);
+                    }
+                    if dfa.ends_keyword(s2) {
+                        report(dfa, s2, 2 * chunk + at + $k, &mut found);
+                    }
+                }
+            )*};
+        }
+        step!(0 1 2 3 4 5 6 7);
     }
-    for (j, &z) in c.iter().enumerate().skip(chunk) {
-        s2 = step(dfa, s2, z, 2 * chunk + j + 1, &mut found);
-    }
+    walk(dfa, s2, tail, 3 * chunk, &mut found);
 }
 
-/// One byte: the next state, reporting the keywords that end at `end`.
-#[inline(always)]
-fn step(
+/// One lane over `hay` from `state`; `hay` starts at offset `base` of the buffer.
+fn walk(
     dfa: &KeywordDfa,
-    state: u32,
-    byte: u8,
-    end: usize,
+    mut state: usize,
+    hay: &[u8],
+    base: usize,
     found: &mut impl FnMut(usize, usize, usize),
-) -> u32 {
-    let raw = dfa.next(state, byte);
-    if KeywordDfa::ends_keyword(raw) {
-        report(dfa, raw, end, found);
+) {
+    for (i, &b) in hay.iter().enumerate() {
+        state = dfa.next(state, b);
+        if dfa.ends_keyword(state) {
+            report(dfa, state, base + i + 1, found);
+        }
     }
-    KeywordDfa::state(raw)
 }
 
 /// Out of line, so the per-byte loop keeps its lanes' states in registers.
 #[cold]
 #[inline(never)]
-fn report(dfa: &KeywordDfa, raw: u32, end: usize, found: &mut impl FnMut(usize, usize, usize)) {
-    for &k in dfa.keywords_ending(raw) {
+fn report(dfa: &KeywordDfa, state: usize, end: usize, found: &mut impl FnMut(usize, usize, usize)) {
+    for &k in dfa.keywords_ending(state) {
         found(end - dfa.keyword_len(k), end, k as usize);
     }
 }
@@ -102,7 +126,9 @@ mod tests {
         want.sort_unstable();
         assert!(hay.len() > MIN_SPLIT);
         let dfa = KeywordDfa::new(&keywords);
-        for len in [hay.len(), hay.len() - 1, hay.len() - 2, 100] {
+        // Every remainder of the lanes' rounds (3 lanes of 8 bytes) near the split threshold.
+        let lens = [hay.len(), hay.len() - 1, hay.len() - 2, 100].into_iter();
+        for len in lens.chain(MIN_SPLIT - 1..MIN_SPLIT + 2 * LANES * UNROLL) {
             let mut got = Vec::new();
             occurrences(&dfa, &hay[..len], 11, |s, e, p| got.push((s, e, p)));
             got.sort_unstable();

@@ -46,17 +46,20 @@ pub fn check_rule(rule: &Rule) -> Vec<String> {
 /// The whole-match span of the first match that passes the gates.
 fn first_match(rule: &Rule, text: &[u8]) -> Option<(usize, usize)> {
     let path = example_path(rule);
-    rule.regex()?.captures_iter(text).find_map(|caps| {
-        let secret = caps.name("secret")?;
-        let whole = caps.get(0)?;
-        passes_gates(
-            rule,
-            &path,
-            &MatchContext::of(&caps, text, secret.end()),
-            secret.as_bytes(),
-        )
-        .then(|| (whole.start(), whole.end()))
-    })
+    rule.regex()?
+        .captures_iter(text)
+        .into_iter()
+        .find_map(|caps| {
+            let secret = caps.name("secret")?;
+            let whole = caps.get(0)?;
+            passes_gates(
+                rule,
+                &path,
+                &MatchContext::of(&caps, text, secret.end()),
+                secret.as_bytes(),
+            )
+            .then(|| (whole.start(), whole.end()))
+        })
 }
 
 /// A path the rule applies to, for validators that look at it: the first glob's file name.

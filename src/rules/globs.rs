@@ -110,6 +110,20 @@ impl PathGlobs {
         Ok(Some(PathGlobs { simple, set }))
     }
 
+    /// False when no glob can match `path` or any suffix of it (its file name): every simple
+    /// glob's match ends with the glob's last piece. One pass over the globs, with no
+    /// matching, for the many files that a rule's `paths` leave out.
+    pub fn may_match(&self, path: &str) -> bool {
+        let bytes = normalized(path);
+        // The last bytes compared first: most paths differ there, and `ends_with` is a call.
+        let ends_with = |piece: &[u8]| match piece.last() {
+            None => true,
+            Some(last) => bytes.last() == Some(last) && bytes.ends_with(piece),
+        };
+        self.set.is_some()
+            || (self.simple.iter()).any(|s| ends_with(s.pieces.last().expect("at least one piece")))
+    }
+
     /// Whether any of the globs matches `path` (`/`-separated).
     pub fn is_match(&self, path: &str) -> bool {
         let bytes = normalized(path);
@@ -217,6 +231,32 @@ mod tests {
             simple * 10 >= globs.len() * 9,
             "most built-in globs are simple"
         );
+    }
+
+    #[test]
+    fn may_match_never_rules_out_a_match_of_the_path_or_its_file_name() {
+        let mut sets: Vec<Vec<String>> = crate::rules::builtin::BUILTIN_RULES
+            .iter()
+            .map(|r| r.paths.iter().map(|g| g.to_string()).collect())
+            .filter(|g: &Vec<String>| !g.is_empty())
+            .collect();
+        sets.extend([vec!["**/a*b".into(), "x".into()], vec!["*.*".into()]]);
+        let mut ruled_out = 0;
+        for globs in &sets {
+            let set = PathGlobs::new(globs).unwrap().unwrap();
+            for path in PATHS {
+                if set.may_match(path) {
+                    continue;
+                }
+                ruled_out += 1;
+                let name = path.rsplit('/').next().unwrap();
+                assert!(
+                    !set.is_match(path) && !set.is_match(name),
+                    "{globs:?} on {path:?}"
+                );
+            }
+        }
+        assert!(ruled_out > 100);
     }
 
     /// Random globs and paths over a small alphabet, where the edge cases live.

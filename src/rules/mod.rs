@@ -5,15 +5,17 @@
 pub mod automaton;
 pub mod builtin;
 pub(crate) mod globs;
+pub mod pattern;
 pub mod schema;
 pub mod yaml;
 
 use crate::finding::{Kind, Maker, Severity};
 use automaton::KeywordDfa;
 use globs::PathGlobs;
-use regex::bytes::Regex;
+use pattern::RulePattern;
 pub use schema::Validator;
 use schema::{RuleFile, RuleSyntax};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -28,6 +30,44 @@ pub struct RuleError {
 #[cfg(test)]
 mod tests {
     use super::spans_lines;
+
+    #[test]
+    fn the_built_in_keyword_tables_are_what_indexing_the_rules_gives() {
+        use super::{builtin_rules, builtin_rules_for_scan, RuleSet};
+        let taken = RuleSet::new(builtin_rules_for_scan().unwrap()).unwrap();
+        let indexed = RuleSet::indexed(builtin_rules().unwrap()).unwrap();
+        assert!(matches!(taken.keyword_rules, std::borrow::Cow::Borrowed(_)));
+        assert_eq!(taken.keywords(), indexed.keywords());
+        assert_eq!(taken.longest_keyword(), indexed.longest_keyword());
+        assert_eq!(taken.keywordless(), indexed.keywordless());
+        assert!(!taken.keywordless().is_empty());
+        for k in 0..indexed.keywords().len() {
+            assert_eq!(
+                taken.rules_for_keyword(k),
+                indexed.rules_for_keyword(k),
+                "{k}"
+            );
+        }
+        // One rule less (disabled) is indexed here, with the built-in keywords and automaton;
+        // the keywords lead only to rules that list them.
+        let mut fewer = builtin_rules_for_scan().unwrap();
+        let gone = fewer.remove(3);
+        assert!(!gone.keywords.is_empty());
+        let fewer = RuleSet::new(fewer).unwrap();
+        assert!(matches!(fewer.keyword_rules, std::borrow::Cow::Owned(_)));
+        assert_eq!(fewer.keywords(), super::builtin::BUILTIN_KEYWORDS);
+        assert_eq!(fewer.automaton().parts(), super::builtin::BUILTIN_DFA);
+        for (k, keyword) in fewer.keywords().iter().enumerate() {
+            for &r in fewer.rules_for_keyword(k) {
+                let rule = fewer.rule(r);
+                assert_ne!(rule.id, gone.id);
+                assert!(rule
+                    .keywords
+                    .iter()
+                    .any(|w| w.to_ascii_lowercase() == *keyword));
+            }
+        }
+    }
 
     #[test]
     fn multiline_patterns_are_recognised() {
@@ -67,9 +107,9 @@ pub struct Rule {
     pub source: String,
     /// The check after the regex (`validate:`).
     pub validator: Option<Validator>,
-    /// The pattern can span lines (`(?s)` or `\n`): its search window extends past the line.
-    pub multiline: bool,
-    regex: OnceLock<Result<Regex, String>>,
+    /// Whether the pattern can span lines, found on first use (`multiline`).
+    multiline: OnceLock<bool>,
+    regex: OnceLock<Result<RulePattern, String>>,
 }
 
 impl Rule {
@@ -77,11 +117,17 @@ impl Rule {
     /// validated when loaded (user rules) or by the test suite (built-in rules); one that still
     /// fails matches nothing, and `RuleSet::regex_errors` names it for the scan to report
     /// (detection never prints).
-    pub fn regex(&self) -> Option<&Regex> {
+    pub fn regex(&self) -> Option<&RulePattern> {
         self.regex
             .get_or_init(|| build_regex(&self.pattern).map_err(|e| e.to_string()))
             .as_ref()
             .ok()
+    }
+
+    /// The pattern can span lines (`(?s)` or `\n`): its search window extends past the line.
+    /// Found when a scan first meets one of its keywords, like its regex.
+    pub fn multiline(&self) -> bool {
+        *self.multiline.get_or_init(|| spans_lines(&self.pattern))
     }
 
     /// The error of a regex that failed to compile on first use.
@@ -114,7 +160,10 @@ impl Rule {
         match paths {
             None => true,
             Some(set) => {
-                set.is_match(path) || path.rsplit('/').next().is_some_and(|n| set.is_match(n))
+                // The file name: what follows the last `/` (memrchr: a reverse `rsplit('/')`
+                // walks the path a character at a time, for every rule and file).
+                let name = memchr::memrchr(b'/', path.as_bytes()).map_or(path, |i| &path[i + 1..]);
+                set.may_match(path) && (set.is_match(path) || set.is_match(name))
             }
         }
     }
@@ -137,15 +186,9 @@ pub fn parse_file(file: &str, text: &str) -> Result<Vec<RuleSyntax>, RuleError> 
     Ok(parsed.rules)
 }
 
-/// Compiles a rule pattern. Unicode mode is off: credentials are ASCII, and without it a class
-/// such as `[^\s"']{8,200}` is a byte class instead of a UTF-8 automaton, which makes patterns
-/// several times cheaper to compile and to run (`\w`, `\s`, `\b` and `(?i)` are ASCII).
-pub fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    regex::bytes::RegexBuilder::new(pattern)
-        .unicode(false)
-        .size_limit(BUILTIN_REGEX_SIZE)
-        .dfa_size_limit(DFA_CACHE)
-        .build()
+/// Compiles a built-in or loaded rule pattern for scanning (see `pattern::RulePattern`).
+pub fn build_regex(pattern: &str) -> Result<RulePattern, pattern::PatternError> {
+    RulePattern::new(pattern, BUILTIN_REGEX_SIZE, DFA_CACHE)
 }
 
 /// Compiled size bounds: the largest built-in rule needs just under 1 MiB; a user rule gets
@@ -162,19 +205,13 @@ pub fn validate_pattern(pattern: &str) -> Result<(), String> {
 
 /// `validate_pattern` with a compiled size bound of `limit` bytes.
 pub fn validate_pattern_within(pattern: &str, limit: usize) -> Result<(), String> {
-    let regex = regex::bytes::RegexBuilder::new(pattern)
-        .unicode(false)
-        .size_limit(limit)
-        .dfa_size_limit(DFA_CACHE)
-        .build()
+    let regex = RulePattern::new(pattern, limit, DFA_CACHE)
+        .and_then(RulePattern::complete)
         .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => format!(
-                "pattern is too large once compiled (over {} KiB): bound its repetitions",
-                limit >> 10
-            ),
-            e => format!("pattern does not compile: {e}"),
+            pattern::PatternError::TooLarge(_) => format!("{e}: bound its repetitions"),
+            e => e.to_string(),
         })?;
-    if !regex.capture_names().any(|n| n == Some("secret")) {
+    if !regex.has_group("secret") {
         return Err("pattern has no `(?P<secret>…)` group".into());
     }
     Ok(())
@@ -188,8 +225,12 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         let msg = format!("rule `{}`: {}", raw.id, problems.join("; "));
         return Err(RuleError::new(file, msg));
     }
-    let multiline = spans_lines(&raw.pattern);
-    Ok(Rule {
+    Ok(assemble(file, raw))
+}
+
+/// The `Rule` of syntax that has no problems.
+fn assemble(file: &str, raw: RuleSyntax) -> Rule {
+    Rule {
         id: raw.id,
         title: raw.title,
         kind: raw.kind,
@@ -205,9 +246,9 @@ pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, Rule
         negative_examples: raw.negative_examples,
         source: file.to_string(),
         validator: raw.validate,
-        multiline,
+        multiline: OnceLock::new(),
         regex: OnceLock::new(),
-    })
+    }
 }
 
 /// Every problem of one rule's syntax (its id, pattern, keywords and path globs), so that a
@@ -256,6 +297,19 @@ fn spans_lines(pattern: &str) -> bool {
     false
 }
 
+/// Whether `rules` are the built-in rules, in their order, with their keywords.
+fn is_builtin(rules: &[Rule]) -> bool {
+    rules.len() == builtin::BUILTIN_RULES.len()
+        && rules.iter().zip(builtin::BUILTIN_RULES).all(|(r, b)| {
+            r.source == b.file
+                && r.id == b.id
+                && r.keywords
+                    .iter()
+                    .map(String::as_str)
+                    .eq(b.keywords.iter().copied())
+        })
+}
+
 /// Compiles every built-in rule (embedded as statics by `build.rs`).
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
     builtin::BUILTIN_RULES
@@ -265,12 +319,13 @@ pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
 }
 
 /// The built-in rules as a scan needs them: without their examples (`builtin_rules` keeps
-/// them, for `rules check` and the tests).
+/// them, for `rules check` and the tests), and without the syntax checks of `compile`, which
+/// `builtin_rules` makes (the test suite runs it on every built-in rule).
 pub fn builtin_rules_for_scan() -> Result<Vec<Rule>, RuleError> {
-    builtin::BUILTIN_RULES
+    Ok(builtin::BUILTIN_RULES
         .iter()
-        .map(|rule| compile(rule.file, rule.syntax_for_scan(), false))
-        .collect()
+        .map(|rule| assemble(rule.file, rule.syntax_for_scan()))
+        .collect())
 }
 
 /// The raw syntax of a built-in rule.
@@ -324,13 +379,40 @@ pub struct RuleSet {
     keywords: Vec<String>,
     longest_keyword: usize,
     automaton: OnceLock<KeywordDfa>,
-    keyword_rules: Vec<Vec<u32>>,
-    keywordless: Vec<u32>,
+    /// The rules of keyword `k` are `keyword_rules[keyword_rule_start[k]..keyword_rule_start[k + 1]]`.
+    keyword_rule_start: Cow<'static, [u32]>,
+    keyword_rules: Cow<'static, [u32]>,
+    keywordless: Cow<'static, [u32]>,
 }
 
 impl RuleSet {
-    /// Builds the set; a duplicate id is an error naming both files.
+    /// Builds the set; a duplicate id is an error naming both files. The built-in rules alone
+    /// (the common case: no user rules, none disabled) take the keyword tables `build.rs`
+    /// wrote for them, which are what indexing them here gives (tested).
     pub fn new(rules: Vec<Rule>) -> Result<Self, RuleError> {
+        if is_builtin(&rules) {
+            return Ok(RuleSet {
+                rules,
+                keywords: builtin::BUILTIN_KEYWORDS
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect(),
+                longest_keyword: builtin::BUILTIN_KEYWORDS
+                    .iter()
+                    .map(|k| k.len())
+                    .max()
+                    .unwrap_or(0),
+                automaton: OnceLock::new(),
+                keyword_rule_start: Cow::Borrowed(builtin::BUILTIN_KEYWORD_RULE_START),
+                keyword_rules: Cow::Borrowed(builtin::BUILTIN_KEYWORD_RULES),
+                keywordless: Cow::Borrowed(builtin::BUILTIN_KEYWORDLESS),
+            });
+        }
+        Self::indexed(rules)
+    }
+
+    /// `new` without the built-in tables: indexes the rules' keywords here.
+    fn indexed(rules: Vec<Rule>) -> Result<Self, RuleError> {
         let mut seen: HashMap<&str, &str> = HashMap::new();
         for rule in &rules {
             if let Some(first) = seen.insert(&rule.id, &rule.source) {
@@ -340,9 +422,19 @@ impl RuleSet {
                 ));
             }
         }
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut keywords: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        // The built-in keywords first, in their order, whether or not a rule here lists them
+        // (one that none lists occurs to no effect): a set that only disables built-in rules,
+        // or adds rules with known keywords, keeps the built-in automaton instead of building
+        // one at every start.
+        let mut keywords: Vec<String> = builtin::BUILTIN_KEYWORDS
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let mut index: HashMap<String, usize> = (keywords.iter().cloned())
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
+        let mut per_keyword: Vec<Vec<u32>> = vec![Vec::new(); keywords.len()];
         let mut keywordless = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             if rule.keywords.is_empty() {
@@ -352,21 +444,28 @@ impl RuleSet {
                 let key = schema::normalize_keyword(kw);
                 let slot = *index.entry(key.clone()).or_insert_with(|| {
                     keywords.push(key);
-                    keyword_rules.push(Vec::new());
+                    per_keyword.push(Vec::new());
                     keywords.len() - 1
                 });
-                if !keyword_rules[slot].contains(&(i as u32)) {
-                    keyword_rules[slot].push(i as u32);
+                if !per_keyword[slot].contains(&(i as u32)) {
+                    per_keyword[slot].push(i as u32);
                 }
             }
+        }
+        let mut keyword_rule_start = vec![0u32];
+        let mut keyword_rules = Vec::new();
+        for listed in &per_keyword {
+            keyword_rules.extend_from_slice(listed);
+            keyword_rule_start.push(keyword_rules.len() as u32);
         }
         Ok(RuleSet {
             rules,
             longest_keyword: keywords.iter().map(String::len).max().unwrap_or(0),
             keywords,
             automaton: OnceLock::new(),
-            keyword_rules,
-            keywordless,
+            keyword_rule_start: keyword_rule_start.into(),
+            keyword_rules: keyword_rules.into(),
+            keywordless: keywordless.into(),
         })
     }
 
@@ -388,7 +487,9 @@ impl RuleSet {
         self.automaton.get_or_init(|| {
             let builtin = builtin::BUILTIN_KEYWORDS.iter().copied();
             if self.keywords.iter().map(String::as_str).eq(builtin) {
-                KeywordDfa::from_parts(builtin::BUILTIN_DFA)
+                // SAFETY: `build.rs` wrote these statics from `KeywordDfa::new(..).parts()`
+                // (and a test compares them with the automaton built at run time).
+                unsafe { KeywordDfa::from_parts(builtin::BUILTIN_DFA) }
             } else {
                 KeywordDfa::new(&self.keywords)
             }
@@ -402,7 +503,11 @@ impl RuleSet {
 
     /// The rules that listed the keyword with automaton pattern id `pattern`.
     pub fn rules_for_keyword(&self, pattern: usize) -> &[u32] {
-        &self.keyword_rules[pattern]
+        let (start, end) = (
+            self.keyword_rule_start[pattern],
+            self.keyword_rule_start[pattern + 1],
+        );
+        &self.keyword_rules[start as usize..end as usize]
     }
 
     /// The length of the longest keyword, in bytes.

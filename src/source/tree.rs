@@ -29,7 +29,9 @@ where
     I: Fn() -> S + Sync,
     V: Fn(&mut S, Entry) + Sync,
 {
-    let seen: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
+    // The files the walk met, to tell apart the tracked files it did not (kept as a list: a
+    // set of paths would hash every path even when git tracks nothing here).
+    let seen: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(!opts.no_ignore)
@@ -54,7 +56,7 @@ where
                     Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
                         let abs = entry.into_path();
                         if !opts.no_ignore {
-                            seen.lock().unwrap().insert(abs.clone());
+                            seen.lock().unwrap().push(abs.clone());
                         }
                         let rel = relative(root, &abs);
                         visit(&mut state, Entry { abs, rel });
@@ -69,10 +71,20 @@ where
             .map(|t| t.join().unwrap_or_default())
             .unwrap_or_default()
     });
+    if tracked.is_empty() {
+        return;
+    }
     let seen = seen.into_inner().unwrap();
+    // Both lists name a file as `root` joined with its path below it, so the same bytes.
+    let seen: HashSet<&[u8]> = seen
+        .iter()
+        .map(|p| p.as_os_str().as_encoded_bytes())
+        .collect();
     let mut state = init();
     for abs in tracked {
-        if !seen.contains(&abs) && abs.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        if !seen.contains(abs.as_os_str().as_encoded_bytes())
+            && abs.symlink_metadata().is_ok_and(|m| m.is_file())
+        {
             let rel = relative(root, &abs);
             visit(&mut state, Entry { abs, rel });
         }
@@ -80,26 +92,42 @@ where
 }
 
 /// The files in the git index under `root`, as the walk names them (so that the ones an
-/// ignore rule hid from the walk can be told apart), sorted.
+/// ignore rule hid from the walk can be told apart), sorted. The index is read by
+/// `crate::gitindex` (libgit2 reads it only in a form that reader does not handle).
 fn tracked_files(root: &Path) -> Vec<PathBuf> {
     let Ok(repo) = git2::Repository::discover(root) else {
         return Vec::new();
     };
-    let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else {
+    let Some(workdir) = repo.workdir() else {
         return Vec::new();
     };
     let (Ok(root_abs), Ok(workdir)) = (root.canonicalize(), workdir.canonicalize()) else {
         return Vec::new();
     };
-    let mut out: Vec<PathBuf> = index
-        .iter()
-        .filter_map(|entry| {
-            let abs = workdir.join(String::from_utf8_lossy(&entry.path).as_ref());
-            abs.strip_prefix(&root_abs)
-                .ok()
-                .map(|under| root.join(under))
-        })
-        .collect();
+    // Where the root is in the work tree (empty at its top); outside it, nothing is tracked.
+    let Ok(inside) = root_abs.strip_prefix(&workdir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut add = |path: &[u8]| {
+        let path = String::from_utf8_lossy(path);
+        match Path::new(path.as_ref()).strip_prefix(inside) {
+            // The root itself is the tracked file (`join` would add a `/`).
+            Ok(under) if under.as_os_str().is_empty() => out.push(root.to_path_buf()),
+            Ok(under) => out.push(root.join(under)),
+            Err(_) => {}
+        }
+    };
+    let own = std::fs::read(repo.path().join("index"))
+        .ok()
+        .and_then(|data| crate::gitindex::Index::parse(&data));
+    match own {
+        Some(index) => (0..index.len()).for_each(|i| add(index.path(i))),
+        None => match repo.index() {
+            Ok(index) => index.iter().for_each(|entry| add(&entry.path)),
+            Err(_) => return Vec::new(),
+        },
+    }
     out.sort();
     out
 }

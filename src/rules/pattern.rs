@@ -1,0 +1,536 @@
+//! A rule's compiled pattern: the regex engines set up for what a scan does with it (run on
+//! a short window around a keyword), and the few search calls detection needs. It owns the
+//! engine settings; which windows a pattern runs on is the detector's business.
+//!
+//! These are the engines of `regex-automata` (the crate inside `regex`), put together much as
+//! its `meta::Regex` does for a pattern without a prefilter (a lazy DFA finds whether and where
+//! a match ends; a backtracker, or a reverse lazy DFA on long spans, where it starts; a
+//! backtracker or the PikeVM its groups), so a pattern matches what `regex::bytes::Regex`
+//! matches (tested). What differs is what is built and when: `regex`'s builder extracts
+//! literals for a prefilter (most of the cost of compiling keyward's patterns, and useless on
+//! a keyword window) and builds the reverse automaton with the forward one; here a reverse
+//! NFA is built only for a match too long for the backtracker, and most patterns a scan
+//! compiles never match at all.
+
+use regex_automata::hybrid;
+use regex_automata::nfa::thompson::{self, backtrack, pikevm, WhichCaptures, NFA};
+use regex_automata::util::captures::Captures as Slots;
+use regex_automata::util::iter::Searcher;
+use regex_automata::util::pool::Pool;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, Match, MatchKind, PatternID};
+use std::ops::Range;
+use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// How many matches of a pattern have their start found by the backtracker before the reverse
+/// automaton is built: a scan where a pattern matches a few times (a commit) never builds it.
+const BACKTRACK_FIRST: usize = 16;
+
+/// A compiled rule pattern (bytes, ASCII classes, leftmost-first like `regex::bytes::Regex`).
+pub struct RulePattern {
+    engines: Arc<Engines>,
+    /// Scratch space of the engines, one per thread (what `meta::Regex` keeps too).
+    caches: Pool<Caches, CacheFn>,
+}
+
+type CacheFn = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+struct Engines {
+    /// The parsed pattern, for the reverse NFA.
+    hir: regex_syntax::hir::Hir,
+    config: thompson::Config,
+    dfa_cache: usize,
+    nfa: NFA,
+    /// `None` when the lazy DFA cannot be built (the PikeVM does its work).
+    forward: Option<hybrid::dfa::DFA>,
+    /// Built when a match is long or when the backtracker has found `BACKTRACK_FIRST`;
+    /// `None` when it cannot be built.
+    reverse: OnceLock<Option<hybrid::dfa::DFA>>,
+    /// How many matches the backtracker was asked to find the start of.
+    backtracked: AtomicUsize,
+    backtrack: backtrack::BoundedBacktracker,
+    pikevm: pikevm::PikeVM,
+}
+
+impl std::fmt::Debug for RulePattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RulePattern").finish_non_exhaustive()
+    }
+}
+
+/// Each made on first use: most patterns only ever need the forward one.
+#[derive(Debug)]
+struct Caches {
+    forward: Option<hybrid::dfa::Cache>,
+    reverse: Option<hybrid::dfa::Cache>,
+    backtrack: Option<backtrack::Cache>,
+    pikevm: Option<pikevm::Cache>,
+}
+
+/// Why a pattern does not compile.
+#[derive(Debug)]
+pub enum PatternError {
+    /// Its NFA would be over this many bytes.
+    TooLarge(usize),
+    /// Not a valid pattern (the parser's message, which points at the problem).
+    Invalid(String),
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PatternError::TooLarge(limit) => write!(
+                f,
+                "pattern is too large once compiled (over {} KiB)",
+                limit >> 10
+            ),
+            PatternError::Invalid(e) => write!(f, "pattern does not compile: {e}"),
+        }
+    }
+}
+
+impl From<thompson::BuildError> for PatternError {
+    fn from(e: thompson::BuildError) -> Self {
+        match e.size_limit() {
+            Some(limit) => PatternError::TooLarge(limit),
+            None => PatternError::Invalid(e.to_string()),
+        }
+    }
+}
+
+/// The lazy DFA settings of `meta::Regex`, without a prefilter.
+fn dfa_config(match_kind: MatchKind, cache_capacity: usize) -> hybrid::dfa::Config {
+    hybrid::dfa::Config::new()
+        .match_kind(match_kind)
+        .starts_for_each_pattern(true)
+        .unicode_word_boundary(true)
+        .cache_capacity(cache_capacity)
+        .skip_cache_capacity_check(false)
+        .minimum_cache_clear_count(Some(3))
+        .minimum_bytes_per_state(Some(10))
+}
+
+impl RulePattern {
+    /// Compiles `pattern` with Unicode mode off (credentials are ASCII: `\w`, `\s`, `\b` and
+    /// `(?i)` are ASCII, and a class such as `[^\s"']{8,200}` is a byte class instead of a
+    /// UTF-8 automaton), within `size_limit` bytes of NFA and `dfa_cache` bytes of lazy DFA
+    /// cache per thread.
+    pub fn new(pattern: &str, size_limit: usize, dfa_cache: usize) -> Result<Self, PatternError> {
+        let syntax = syntax::Config::new().unicode(false).utf8(false);
+        let hir = syntax::parse_with(pattern, &syntax)
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let config = thompson::Config::new()
+            .utf8(false)
+            .nfa_size_limit(Some(size_limit))
+            .shrink(false)
+            .which_captures(WhichCaptures::All);
+        let nfa = thompson::Compiler::new()
+            .configure(config.clone())
+            .build_from_hir(&hir)?;
+        let forward = hybrid::dfa::Builder::new()
+            .configure(dfa_config(MatchKind::LeftmostFirst, dfa_cache))
+            .build_from_nfa(nfa.clone())
+            .ok();
+        let backtrack = backtrack::BoundedBacktracker::builder()
+            .build_from_nfa(nfa.clone())
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let pikevm = pikevm::PikeVM::builder()
+            .configure(pikevm::Config::new().match_kind(MatchKind::LeftmostFirst))
+            .build_from_nfa(nfa.clone())
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let engines = Arc::new(Engines {
+            hir,
+            config,
+            dfa_cache,
+            nfa,
+            forward,
+            reverse: OnceLock::new(),
+            backtracked: AtomicUsize::new(0),
+            backtrack,
+            pikevm,
+        });
+        let make = Arc::clone(&engines);
+        let create: CacheFn = Box::new(move || Caches {
+            forward: make.forward.as_ref().map(|dfa| dfa.create_cache()),
+            reverse: None,
+            backtrack: None,
+            pikevm: None,
+        });
+        Ok(RulePattern {
+            engines,
+            caches: Pool::new(create),
+        })
+    }
+
+    /// Also builds what `new` leaves for the first match, so that a pattern too large in
+    /// reverse is refused now (what `regex` would refuse).
+    pub fn complete(self) -> Result<Self, PatternError> {
+        self.engines.reverse_nfa()?;
+        Ok(self)
+    }
+
+    /// Whether the pattern has a group called `name`.
+    pub fn has_group(&self, name: &str) -> bool {
+        let info = self.engines.nfa.group_info();
+        info.to_index(PatternID::ZERO, name).is_some()
+    }
+
+    /// Whether `hay` holds a match.
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        let mut caches = self.caches.get();
+        let input = Input::new(hay).earliest(true);
+        let e = &self.engines;
+        if let (Some(dfa), Some(cache)) = (&e.forward, caches.forward.as_mut()) {
+            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
+                return found.is_some();
+            }
+        }
+        let cache = caches.pikevm.get_or_insert_with(|| e.pikevm.create_cache());
+        e.pikevm.is_match(cache, input)
+    }
+
+    /// The successive non-overlapping matches in `hay` (whole-match spans).
+    pub fn find_iter<'h>(&self, hay: &'h [u8]) -> Vec<Group<'h>> {
+        let mut caches = self.caches.get();
+        let mut searcher = Searcher::new(Input::new(hay));
+        let mut found = Vec::new();
+        while let Some(m) = searcher.advance(|input| Ok(self.engines.find(&mut caches, input))) {
+            found.push(Group {
+                hay,
+                range: m.range(),
+            });
+        }
+        found
+    }
+
+    /// The groups of the match `whole` (a span `find_iter` gave): the same groups as a search
+    /// from `whole.start` would give, found by a search anchored there and bounded by the
+    /// span (which sees the bytes around it for `\b` and `$`), so no DFA runs again.
+    pub fn captures_of<'h>(&self, hay: &'h [u8], whole: Range<usize>) -> Option<Captures<'h>> {
+        let mut caches = self.caches.get();
+        let input = Input::new(hay).range(whole).anchored(Anchored::Yes);
+        let slots = self.engines.captures(&mut caches, &input);
+        slots.is_match().then_some(Captures { hay, slots })
+    }
+
+    /// The groups of every successive non-overlapping match in `hay`.
+    pub fn captures_iter<'h>(&self, hay: &'h [u8]) -> Vec<Captures<'h>> {
+        self.find_iter(hay)
+            .into_iter()
+            .filter_map(|m| self.captures_of(hay, m.range()))
+            .collect()
+    }
+}
+
+impl Engines {
+    /// The leftmost-first match in `input`: where it ends (forward lazy DFA), then where it
+    /// starts (reverse lazy DFA, anchored at that end), as `meta::Regex` finds it; the PikeVM
+    /// or the backtracker when a lazy DFA gives up.
+    fn find(&self, caches: &mut Caches, input: &Input) -> Option<Match> {
+        let (Some(dfa), Some(cache)) = (&self.forward, caches.forward.as_mut()) else {
+            return self.find_nofail(caches, input);
+        };
+        let end = match dfa.try_search_fwd(cache, input) {
+            Ok(None) => return None,
+            Ok(Some(end)) => end.offset(),
+            Err(_) => return self.find_nofail(caches, input),
+        };
+        let anchored = input.get_anchored().is_anchored() || self.nfa.is_always_start_anchored();
+        if input.start() == end || anchored {
+            return Some(Match::must(0, input.start()..end));
+        }
+        // Where it starts: for a pattern's first matches, the match the backtracker finds in
+        // the bytes up to that end, when they are few enough for it (no match starts earlier,
+        // and the leftmost-first one from its start ends there: the same match, found without
+        // a reverse NFA); else the reverse lazy DFA, anchored at that end, as `meta::Regex`
+        // does (dearer to build, cheaper to run than backtracking from every position).
+        let upto = input.clone().span(input.start()..end);
+        let early = self.reverse.get().is_none()
+            && self.backtracked.fetch_add(1, Ordering::Relaxed) < BACKTRACK_FIRST;
+        if early && upto.get_span().len() <= self.backtrack.max_haystack_len() {
+            let cache = (caches.backtrack).get_or_insert_with(|| self.backtrack.create_cache());
+            if let Ok(Some(found)) = self.backtrack.try_find(cache, upto) {
+                debug_assert_eq!(found.end(), end);
+                return Some(found);
+            }
+        }
+        let Some(reverse) = self.reverse() else {
+            return self.find_nofail(caches, input);
+        };
+        let cache = caches.reverse.get_or_insert_with(|| reverse.create_cache());
+        let back = input
+            .clone()
+            .span(input.start()..end)
+            .anchored(Anchored::Yes)
+            .earliest(false);
+        match reverse.try_search_rev(cache, &back) {
+            Ok(Some(start)) => Some(Match::must(0, start.offset()..end)),
+            _ => self.find_nofail(caches, input),
+        }
+    }
+
+    fn find_nofail(&self, caches: &mut Caches, input: &Input) -> Option<Match> {
+        let slots = self.captures(caches, input);
+        slots.get_match()
+    }
+
+    /// The groups of the first match in `input`: the backtracker when the span is short
+    /// enough for it, else the PikeVM (`meta::Regex`'s choice too).
+    fn captures(&self, caches: &mut Caches, input: &Input) -> Slots {
+        let mut slots = Slots::all(self.nfa.group_info().clone());
+        let fits =
+            !input.get_earliest() && input.get_span().len() <= self.backtrack.max_haystack_len();
+        let done = fits && {
+            let cache = (caches.backtrack).get_or_insert_with(|| self.backtrack.create_cache());
+            (self.backtrack)
+                .try_captures(cache, input.clone(), &mut slots)
+                .is_ok()
+        };
+        if !done {
+            let cache = caches
+                .pikevm
+                .get_or_insert_with(|| self.pikevm.create_cache());
+            self.pikevm.captures(cache, input.clone(), &mut slots);
+        }
+        slots
+    }
+
+    fn reverse_nfa(&self) -> Result<NFA, PatternError> {
+        let config = self
+            .config
+            .clone()
+            .which_captures(WhichCaptures::None)
+            .reverse(true);
+        Ok(thompson::Compiler::new()
+            .configure(config)
+            .build_from_hir(&self.hir)?)
+    }
+
+    /// The reverse lazy DFA (every match kind, so an anchored reverse search runs to the
+    /// leftmost start: as `meta::Regex` builds it), built once.
+    fn reverse(&self) -> Option<&hybrid::dfa::DFA> {
+        self.reverse
+            .get_or_init(|| {
+                let nfa = self.reverse_nfa().ok()?;
+                hybrid::dfa::Builder::new()
+                    .configure(dfa_config(MatchKind::All, self.dfa_cache))
+                    .build_from_nfa(nfa)
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
+/// The groups of one match.
+pub struct Captures<'h> {
+    hay: &'h [u8],
+    slots: Slots,
+}
+
+impl<'h> Captures<'h> {
+    /// Group `index` (0: the whole match), if it took part in the match.
+    pub fn get(&self, index: usize) -> Option<Group<'h>> {
+        let span = self.slots.get_group(index)?;
+        Some(Group {
+            hay: self.hay,
+            range: span.range(),
+        })
+    }
+
+    /// The group called `name`, if the pattern has it and it took part in the match.
+    pub fn name(&self, name: &str) -> Option<Group<'h>> {
+        let span = self.slots.get_group_by_name(name)?;
+        Some(Group {
+            hay: self.hay,
+            range: span.range(),
+        })
+    }
+}
+
+/// A matched span of a haystack.
+#[derive(Debug, Clone)]
+pub struct Group<'h> {
+    hay: &'h [u8],
+    range: Range<usize>,
+}
+
+impl<'h> Group<'h> {
+    pub fn start(&self) -> usize {
+        self.range.start
+    }
+
+    pub fn end(&self) -> usize {
+        self.range.end
+    }
+
+    pub fn len(&self) -> usize {
+        self.range.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.range.is_empty()
+    }
+
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    pub fn as_bytes(&self) -> &'h [u8] {
+        &self.hay[self.range.clone()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PatternError, RulePattern};
+    use regex::bytes::RegexBuilder;
+
+    /// What `regex::bytes::Regex` (Unicode off) finds: every match and every group span.
+    fn reference(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
+        let re = RegexBuilder::new(pattern).unicode(false).build().unwrap();
+        re.captures_iter(hay)
+            .map(|c| c.iter().map(|g| g.map(|g| (g.start(), g.end()))).collect())
+            .collect()
+    }
+
+    fn ours(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
+        let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
+        let groups = re
+            .engines
+            .nfa
+            .group_info()
+            .group_len(regex_automata::PatternID::ZERO);
+        re.captures_iter(hay)
+            .into_iter()
+            .map(|c| {
+                (0..groups)
+                    .map(|i| c.get(i).map(|g| (g.start(), g.end())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_what_the_regex_crate_matches() {
+        let hay = "token = \"ghp_abcdefABCDEF0123456789abcdefABCDEF01\" # \u{e9}t\u{e9} \
+                   TOKEN: 'xyz' password=hunter2x; Server=db;Pwd={s3cr3t-value};"
+            .as_bytes();
+        for pattern in [
+            r"(?i)\b(?P<key>token|password)\s*[:=]\s*(?P<quote>['\x22])?(?P<secret>[^\s'\x22;]{3,64})",
+            r"(?P<secret>ghp_[A-Za-z0-9]{36})\b",
+            r"(?i)pwd=\{?(?P<secret>[^;}]{4,})",
+            r"\w+\b",
+            r"(?s)(?P<secret>t.{0,12}?e)",
+        ] {
+            assert_eq!(ours(pattern, hay), reference(pattern, hay), "{pattern}");
+        }
+    }
+
+    /// The groups of each match through `find_iter` and `captures_of`, as `ours` lists them.
+    fn found_then_captured(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
+        let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
+        let groups = re
+            .engines
+            .nfa
+            .group_info()
+            .group_len(regex_automata::PatternID::ZERO);
+        re.find_iter(hay)
+            .into_iter()
+            .map(|m| {
+                let c = re.captures_of(hay, m.range()).unwrap();
+                (0..groups)
+                    .map(|i| c.get(i).map(|g| (g.start(), g.end())))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn groups_of_a_found_match_are_those_of_a_search_from_its_start() {
+        let hay = b"key=abc; KEY=abcdef; keys=x monkey key=ab1 key=ab# key=abcd";
+        for pattern in [
+            // The longest run is not the first choice: an anchored search must not extend it.
+            r"(?i)\bkey=(?P<secret>[a-z]+?)(?P<digit>[0-9])?\b",
+            r"(?i)key=(?P<secret>ab|abc|abcdef)(?:;|$)",
+            r"(?P<secret>\w+)(?P<tail>#|$)",
+            r"\b(?P<secret>key)\b",
+        ] {
+            assert_eq!(
+                found_then_captured(pattern, hay),
+                reference(pattern, hay),
+                "{pattern}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_built_in_pattern_matches_what_the_regex_crate_matches() {
+        for rule in crate::rules::builtin::BUILTIN_RULES {
+            // Its examples side by side (one window holding several matches), then mangled
+            // (truncated, doubled) so that near misses are searched too.
+            let mut hay = String::new();
+            for text in rule.examples.iter().chain(rule.negative_examples.iter()) {
+                hay.push_str(text);
+                hay.push_str("\n  x = ");
+                let half = (0..=text.len() / 2)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i));
+                hay.push_str(&text[..half.unwrap_or(0)]);
+                hay.push(' ');
+                hay.push_str(text);
+                hay.push_str(text);
+                hay.push('\n');
+            }
+            assert_eq!(
+                ours(rule.pattern, hay.as_bytes()),
+                reference(rule.pattern, hay.as_bytes()),
+                "{}",
+                rule.id
+            );
+            let re = RulePattern::new(rule.pattern, 2 << 20, 1 << 20).unwrap();
+            for text in rule.examples {
+                assert!(re.is_match(text.as_bytes()), "{}: {text}", rule.id);
+            }
+        }
+    }
+
+    #[test]
+    fn a_match_far_into_a_long_window_is_found_by_the_reverse_automaton() {
+        let pattern = r"(?i)\b(?P<key>token|password)\s*=\s*'(?P<secret>[a-z0-9]{8,64})'";
+        let mut hay = "x = 1; ".repeat(40_000);
+        hay.push_str("TOKEN = 'abcdef12' ");
+        hay.push_str(&"y ".repeat(40_000));
+        hay.push_str("password='0123456789' token='short'");
+        let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
+        assert!(re.engines.backtrack.max_haystack_len() < 280_000);
+        assert_eq!(
+            ours(pattern, hay.as_bytes()),
+            reference(pattern, hay.as_bytes())
+        );
+        assert_eq!(ours(pattern, hay.as_bytes()).len(), 2);
+        re.find_iter(hay.as_bytes());
+        assert!(re.engines.reverse.get().is_some_and(Option::is_some));
+        // A short window needs no reverse automaton.
+        let short = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
+        assert_eq!(short.find_iter(b"a token = 'abcdef12'").len(), 1);
+        assert!(short.engines.reverse.get().is_none());
+    }
+
+    #[test]
+    fn a_pattern_too_large_is_refused() {
+        let err = RulePattern::new(r"(\w{100}){100}", 64 << 10, 1 << 20).unwrap_err();
+        assert!(
+            matches!(err, PatternError::TooLarge(l) if l == 64 << 10),
+            "{err}"
+        );
+        let err = RulePattern::new(r"a{2", 64 << 10, 1 << 20).unwrap_err();
+        assert!(
+            err.to_string().starts_with("pattern does not compile: "),
+            "{err}"
+        );
+        let re = RulePattern::new(r"(?P<secret>a)(b)", 64 << 10, 1 << 20).unwrap();
+        assert!(re.has_group("secret") && !re.has_group("key"));
+    }
+}
