@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Working-tree scan benchmark, side by side in one hyperfine run:
-#   keyward scan  vs  rg -c 'AKIA|ghp_|password' (the floor: read every file once)
+#   keyward scan  vs  rg -c -i 'AKIA|ghp_|password' (the floor: read every file once, matching
+#   case-insensitively as keyward's keyword walk does)
 #   and, when installed, gitleaks dir, betterleaks dir, kingfisher scan --no-validate.
 # Then peak memory of keyward (GNU time).
 #
@@ -19,7 +20,7 @@ mkdir -p "$out"
 
 cmds=(
   -n keyward "$kw scan $tree -q --format json -o $out/keyward.json"
-  -n rg "rg -c 'AKIA|ghp_|password' $tree"
+  -n rg "rg -c -i 'AKIA|ghp_|password' $tree"
 )
 if [ -n "$gitleaks" ]; then
   cmds+=(-n gitleaks "$gitleaks dir $tree --no-banner --exit-code 0 -r $out/gitleaks.json")
