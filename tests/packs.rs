@@ -56,15 +56,19 @@ fn history(p: &Project, reader: &str) -> serde_json::Value {
     json(&out.stdout)
 }
 
-/// Lines of `git verify-pack -v` for objects stored as deltas (they name a base).
-fn deltas_in_packs(p: &Project) -> usize {
-    let pack_dir = p.join(".git/objects/pack");
-    let idx = std::fs::read_dir(&pack_dir)
+/// The index of the repository's (one) pack, after `git gc`.
+fn pack_index(p: &Project) -> std::path::PathBuf {
+    std::fs::read_dir(p.join(".git/objects/pack"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .find(|path| path.extension().is_some_and(|e| e == "idx"))
-        .unwrap();
+        .unwrap()
+}
+
+/// Lines of `git verify-pack -v` for objects stored as deltas (they name a base).
+fn deltas_in_packs(p: &Project) -> usize {
+    let idx = pack_index(p);
     git(p.path(), &["verify-pack", "-v", idx.to_str().unwrap()])
         .lines()
         .filter(|l| l.split_whitespace().count() == 7)
@@ -101,13 +105,7 @@ fn reading_the_packs_gives_what_libgit2_and_cat_file_give() {
 
 /// Object id, offset and size in the pack of `git verify-pack -v` for `oid`.
 fn pack_entry(p: &Project, oid: &str) -> (std::path::PathBuf, u64, u64) {
-    let pack_dir = p.join(".git/objects/pack");
-    let idx = std::fs::read_dir(&pack_dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|path| path.extension().is_some_and(|e| e == "idx"))
-        .unwrap();
+    let idx = pack_index(p);
     let listing = git(p.path(), &["verify-pack", "-v", idx.to_str().unwrap()]);
     let line = listing.lines().find(|l| l.starts_with(oid)).unwrap();
     let fields: Vec<&str> = line.split_whitespace().collect();

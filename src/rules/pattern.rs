@@ -384,7 +384,7 @@ impl<'h> Group<'h> {
 
 #[cfg(test)]
 mod tests {
-    use super::{PatternError, RulePattern};
+    use super::{Captures, PatternError, RulePattern};
     use regex::bytes::RegexBuilder;
 
     /// What `regex::bytes::Regex` (Unicode off) finds: every match and every group span.
@@ -395,20 +395,22 @@ mod tests {
             .collect()
     }
 
+    /// Every group span of one match, for the `groups` groups of the pattern.
+    fn spans(c: &Captures<'_>, groups: usize) -> Vec<Option<(usize, usize)>> {
+        (0..groups)
+            .map(|i| c.get(i).map(|g| (g.start(), g.end())))
+            .collect()
+    }
+
+    fn group_count(re: &RulePattern) -> usize {
+        (re.engines.nfa.group_info()).group_len(regex_automata::PatternID::ZERO)
+    }
+
     fn ours(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
         let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
-        let groups = re
-            .engines
-            .nfa
-            .group_info()
-            .group_len(regex_automata::PatternID::ZERO);
-        re.captures_iter(hay)
-            .into_iter()
-            .map(|c| {
-                (0..groups)
-                    .map(|i| c.get(i).map(|g| (g.start(), g.end())))
-                    .collect()
-            })
+        let groups = group_count(&re);
+        (re.captures_iter(hay).iter())
+            .map(|c| spans(c, groups))
             .collect()
     }
 
@@ -431,19 +433,9 @@ mod tests {
     /// The groups of each match through `find_iter` and `captures_of`, as `ours` lists them.
     fn found_then_captured(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
         let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
-        let groups = re
-            .engines
-            .nfa
-            .group_info()
-            .group_len(regex_automata::PatternID::ZERO);
-        re.find_iter(hay)
-            .into_iter()
-            .map(|m| {
-                let c = re.captures_of(hay, m.range()).unwrap();
-                (0..groups)
-                    .map(|i| c.get(i).map(|g| (g.start(), g.end())))
-                    .collect()
-            })
+        let groups = group_count(&re);
+        (re.find_iter(hay).into_iter())
+            .map(|m| spans(&re.captures_of(hay, m.range()).unwrap(), groups))
             .collect()
     }
 

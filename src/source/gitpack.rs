@@ -23,8 +23,13 @@ impl Layout {
         let mut at = vec![NOWHERE; oids.len()];
         let packs = idx_files(&common_dir.join("objects").join("pack"));
         for (pack, idx) in packs.iter().enumerate() {
-            if let Ok(data) = std::fs::read(idx) {
-                index_offsets(&data, pack as u32, &wanted, &mut at);
+            let entries = std::fs::read(idx).ok().and_then(|d| index_entries(&d));
+            for (offset, oid) in entries.unwrap_or_default() {
+                if let Some(&k) = wanted.get(&oid) {
+                    if at[k] == NOWHERE {
+                        at[k] = (pack as u32, offset);
+                    }
+                }
             }
         }
         Layout { at }
@@ -82,38 +87,6 @@ pub(crate) fn idx_files(pack_dir: &Path) -> Vec<PathBuf> {
     files.retain(|p| p.extension().is_some_and(|e| e == "idx"));
     files.sort();
     files
-}
-
-/// Fills `at` with (pack, offset) for the wanted objects listed in a version-2 pack index.
-fn index_offsets(data: &[u8], pack: u32, wanted: &OidMap<usize>, at: &mut [(u32, u64)]) {
-    let be32 = |i: usize| u32::from_be_bytes(data[i..i + 4].try_into().unwrap());
-    if data.len() < 8 + 1024 || data[..8] != [0xff, b't', b'O', b'c', 0, 0, 0, 2] {
-        return;
-    }
-    let n = be32(8 + 255 * 4) as usize;
-    let (names, offsets) = (8 + 1024, 8 + 1024 + 24 * n);
-    let large = offsets + 4 * n;
-    if data.len() < large {
-        return;
-    }
-    for i in 0..n {
-        let Ok(oid) = Oid::from_bytes(&data[names + 20 * i..names + 20 * i + 20]) else {
-            continue;
-        };
-        let Some(&k) = wanted.get(&oid) else { continue };
-        if at[k] != NOWHERE {
-            continue;
-        }
-        let small = be32(offsets + 4 * i);
-        let offset = if small & 0x8000_0000 == 0 {
-            u64::from(small)
-        } else {
-            let i = large + 8 * (small & 0x7fff_ffff) as usize;
-            data.get(i..i + 8)
-                .map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap()))
-        };
-        at[k] = (pack, offset);
-    }
 }
 
 /// Every object a version-2 pack index lists, with its offset in the pack; `None` for an
