@@ -5,7 +5,6 @@
 use super::Content;
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -230,8 +229,10 @@ pub fn path_text(path: &Path) -> String {
 }
 
 /// Opens `path` for reading without blocking (a file replaced by a FIFO between the walk and
-/// the read would block forever), then checks that what was opened is a regular file.
-fn open_regular(path: &Path) -> std::io::Result<File> {
+/// the read would block forever), then checks that what was opened is a regular file, and
+/// returns it with its length (one `fstat`). A regular file ignores `O_NONBLOCK`, so reads
+/// behave as plain reads and the flag is left set.
+fn open_regular(path: &Path) -> std::io::Result<(File, u64)> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -246,35 +247,64 @@ fn open_regular(path: &Path) -> std::io::Result<File> {
             "not a regular file (it changed since the directory walk); not read",
         ));
     }
-    #[cfg(unix)]
-    clear_nonblock(&file);
-    Ok(file)
-}
-
-/// Regular files ignore O_NONBLOCK; cleared all the same so reads behave as plain reads.
-#[cfg(unix)]
-fn clear_nonblock(file: &File) {
-    use std::os::fd::AsRawFd;
-    let fd = file.as_raw_fd();
-    // SAFETY: fcntl on a file descriptor this function's caller owns, for its lifetime.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags >= 0 {
-            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
-        }
-    }
+    Ok((file, meta.len()))
 }
 
 /// Reads a file for scanning into `data` (a buffer recycled across files, so the scan does not
 /// fault in fresh pages for every file): refuses files over the size limit and binary files.
+/// Four system calls a file (open, fstat, the reads, close): `read_to_end` would ask for the
+/// size and position again, which a scan of a thousand small files pays for on the clock.
 pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Result<Content> {
-    let mut file = open_regular(path)?;
-    let len = file.metadata()?.len();
+    let (mut file, len) = open_regular(path)?;
     if len > max_file_size {
         return Ok(Content::TooLarge(len));
     }
     data.clear();
+    // One byte more than the length, so that the read reaching the end sees it at once.
     data.reserve(len as usize + 1);
-    file.read_to_end(&mut data)?;
+    read_all(&mut file, &mut data)?;
     Ok(super::classify(data))
+}
+
+/// Appends everything left in `file` to `data`, growing it only when the file has grown since
+/// its length was taken. The bytes are read straight into the spare capacity (not zeroed
+/// first: the buffer is recycled, and a scan reads every byte of the tree once).
+fn read_all(file: &mut File, data: &mut Vec<u8>) -> std::io::Result<()> {
+    loop {
+        if data.len() == data.capacity() {
+            data.reserve(data.capacity().max(8 << 10));
+        }
+        match read_spare(file, data) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One `read` into `data`'s spare capacity; the bytes read become part of `data`.
+#[cfg(unix)]
+fn read_spare(file: &mut File, data: &mut Vec<u8>) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let spare = data.spare_capacity_mut();
+    // SAFETY: `read` writes at most `spare.len()` bytes into memory `data` owns and does not
+    // otherwise use; only the bytes it reports written are added to the length.
+    let n = unsafe { libc::read(file.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the first `n` bytes of the spare capacity were just written by `read`.
+    unsafe { data.set_len(data.len() + n) };
+    Ok(n)
+}
+
+#[cfg(not(unix))]
+fn read_spare(file: &mut File, data: &mut Vec<u8>) -> std::io::Result<usize> {
+    let filled = data.len();
+    data.resize(data.capacity(), 0);
+    let read = std::io::Read::read(file, &mut data[filled..]);
+    data.truncate(filled + *read.as_ref().unwrap_or(&0));
+    read
 }
