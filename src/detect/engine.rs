@@ -413,8 +413,8 @@ impl<'r> Detector<'r> {
         let rule = self.rules.rule(w.rule);
         let Some(regex) = rule.regex() else { return };
         let hay = &data[w.start..w.end];
-        // Most windows hold no match: the plain test is far cheaper than setting up captures.
-        if !regex.is_match(hay) {
+        // Most windows hold no match: the filter is far cheaper than the exact engines.
+        if !regex.may_match(hay) {
             return;
         }
         let cacheable = rule.validator != Some(Validator::UrlPassword);

@@ -132,13 +132,14 @@ impl Rule {
 
     /// The error of a regex that failed to compile on first use.
     fn regex_error(&self) -> Option<RuleError> {
-        match self.regex.get() {
-            Some(Err(e)) => Some(RuleError::new(
-                &self.source,
-                format!("rule `{}`: {e}", self.id),
-            )),
-            _ => None,
-        }
+        let error = match self.regex.get()? {
+            Err(e) => e.clone(),
+            Ok(regex) => regex.late_error()?.to_string(),
+        };
+        Some(RuleError::new(
+            &self.source,
+            format!("rule `{}`: {error}", self.id),
+        ))
     }
 
     /// What its findings say about it.

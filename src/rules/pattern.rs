@@ -11,6 +11,13 @@
 //! a keyword window) and builds the reverse automaton with the forward one; here a reverse
 //! NFA is built only for a match too long for the backtracker, and most patterns a scan
 //! compiles never match at all.
+//!
+//! So a window is first put to a *filter*: a lazy DFA of a looser pattern, the same one with
+//! its groups dropped and every long counted repetition (`[^\s"']{8,255}`, `.{0,40}`) opened
+//! up (`{8,}`, `.*`), which matches everything the pattern matches (and some more). Counting
+//! is what makes rule patterns dear: an NFA state per count to compile, and lazy DFA states
+//! for every count at every place a window reaches. Only a window the filter passes builds
+//! the exact engines (`Exact`), on first need; on a working tree most patterns never do.
 
 use regex_automata::hybrid;
 use regex_automata::nfa::thompson::{self, backtrack, pikevm, WhichCaptures, NFA};
@@ -19,19 +26,50 @@ use regex_automata::util::iter::Searcher;
 use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, Match, MatchKind, PatternID};
+use regex_syntax::hir::{Hir, HirKind, Repetition};
 use std::ops::Range;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 /// How many matches of a pattern have their start found by the backtracker before the reverse
 /// automaton is built: a scan where a pattern matches a few times (a commit) never builds it.
 const BACKTRACK_FIRST: usize = 16;
 
+/// The filter's counted repetitions: one that may count past this many is opened up, and its
+/// lower bound lowered to this many (`{32}` becomes `{8,}`).
+const FILTER_COUNT: u32 = 8;
+
 /// A compiled rule pattern (bytes, ASCII classes, leftmost-first like `regex::bytes::Regex`).
 pub struct RulePattern {
+    hir: Arc<Hir>,
+    size_limit: usize,
+    dfa_cache: usize,
+    /// `None` when the looser pattern has no lazy DFA: every window goes to the exact engines.
+    filter: Option<Filter>,
+    /// Built when the filter first passes a window (or when `complete` asks).
+    exact: OnceLock<Result<Exact, PatternError>>,
+}
+
+/// The lazy DFA of the looser pattern (see the module's documentation), with its scratch
+/// space kept as `Exact` keeps its own.
+struct Filter {
+    dfa: hybrid::dfa::DFA,
+    shared: Mutex<hybrid::dfa::Cache>,
+    caches: Pool<hybrid::dfa::Cache, FilterCacheFn>,
+}
+
+type FilterCacheFn = Box<dyn Fn() -> hybrid::dfa::Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+/// The engines that find the pattern's matches and groups.
+struct Exact {
     engines: Arc<Engines>,
-    /// Scratch space of the engines, one per thread (what `meta::Regex` keeps too).
+    /// The scratch space every thread uses when it is free: the lazy DFAs' states live here,
+    /// so a state one thread built serves the others (with one cache per thread, each thread
+    /// built the same states again).
+    shared: Mutex<Caches>,
+    /// Scratch space for a thread that finds `shared` in use (a search is a few
+    /// microseconds: threads wait for nothing).
     caches: Pool<Caches, CacheFn>,
 }
 
@@ -39,7 +77,7 @@ type CacheFn = Box<dyn Fn() -> Caches + Send + Sync + UnwindSafe + RefUnwindSafe
 
 struct Engines {
     /// The parsed pattern, for the reverse NFA.
-    hir: regex_syntax::hir::Hir,
+    hir: Arc<Hir>,
     config: thompson::Config,
     dfa_cache: usize,
     nfa: NFA,
@@ -70,7 +108,7 @@ struct Caches {
 }
 
 /// Why a pattern does not compile.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum PatternError {
     /// Its NFA would be over this many bytes.
     TooLarge(usize),
@@ -112,106 +150,164 @@ fn dfa_config(match_kind: MatchKind, cache_capacity: usize) -> hybrid::dfa::Conf
         .minimum_bytes_per_state(Some(10))
 }
 
-impl RulePattern {
-    /// Compiles `pattern` with Unicode mode off (credentials are ASCII: `\w`, `\s`, `\b` and
-    /// `(?i)` are ASCII, and a class such as `[^\s"']{8,200}` is a byte class instead of a
-    /// UTF-8 automaton), within `size_limit` bytes of NFA and `dfa_cache` bytes of lazy DFA
-    /// cache per thread.
-    pub fn new(pattern: &str, size_limit: usize, dfa_cache: usize) -> Result<Self, PatternError> {
-        let syntax = syntax::Config::new().unicode(false).utf8(false);
-        let hir = syntax::parse_with(pattern, &syntax)
-            .map_err(|e| PatternError::Invalid(e.to_string()))?;
-        let config = thompson::Config::new()
-            .utf8(false)
-            .nfa_size_limit(Some(size_limit))
-            .shrink(false)
-            .which_captures(WhichCaptures::All);
+/// The NFA settings: bytes (a pattern may match bytes that are not UTF-8), within
+/// `size_limit` bytes.
+fn nfa_config(size_limit: usize) -> thompson::Config {
+    thompson::Config::new()
+        .utf8(false)
+        .nfa_size_limit(Some(size_limit))
+        .shrink(false)
+}
+
+/// The looser pattern of the filter: `hir` without its groups, each counted repetition that
+/// may count past `FILTER_COUNT` opened up (at least `min(lower bound, FILTER_COUNT)`, no upper
+/// bound). Every text `hir` matches, it matches: a group matches what its inside matches,
+/// and a looser count takes every count the tighter one took.
+fn loosen(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => hir.clone(),
+        HirKind::Capture(group) => loosen(&group.sub),
+        HirKind::Concat(parts) => Hir::concat(parts.iter().map(loosen).collect()),
+        HirKind::Alternation(parts) => Hir::alternation(parts.iter().map(loosen).collect()),
+        HirKind::Repetition(rep) => {
+            let long = rep
+                .max
+                .map_or(rep.min > FILTER_COUNT, |max| max > FILTER_COUNT);
+            let (min, max) = if long {
+                (rep.min.min(FILTER_COUNT), None)
+            } else {
+                (rep.min, rep.max)
+            };
+            Hir::repetition(Repetition {
+                min,
+                max,
+                greedy: rep.greedy,
+                sub: Box::new(loosen(&rep.sub)),
+            })
+        }
+    }
+}
+
+impl Filter {
+    /// `None` when the looser pattern is too large or has no lazy DFA.
+    fn new(hir: &Hir, size_limit: usize, dfa_cache: usize) -> Option<Filter> {
+        let config = nfa_config(size_limit).which_captures(WhichCaptures::None);
         let nfa = thompson::Compiler::new()
-            .configure(config.clone())
-            .build_from_hir(&hir)?;
-        let forward = hybrid::dfa::Builder::new()
+            .configure(config)
+            .build_from_hir(&loosen(hir))
+            .ok()?;
+        let dfa = hybrid::dfa::Builder::new()
             .configure(dfa_config(MatchKind::LeftmostFirst, dfa_cache))
-            .build_from_nfa(nfa.clone())
-            .ok();
-        let backtrack = backtrack::BoundedBacktracker::builder()
-            .build_from_nfa(nfa.clone())
-            .map_err(|e| PatternError::Invalid(e.to_string()))?;
-        let pikevm = pikevm::PikeVM::builder()
-            .configure(pikevm::Config::new().match_kind(MatchKind::LeftmostFirst))
-            .build_from_nfa(nfa.clone())
-            .map_err(|e| PatternError::Invalid(e.to_string()))?;
-        let engines = Arc::new(Engines {
-            hir,
-            config,
-            dfa_cache,
-            nfa,
-            forward,
-            reverse: OnceLock::new(),
-            backtracked: AtomicUsize::new(0),
-            backtrack,
-            pikevm,
-        });
-        let make = Arc::clone(&engines);
-        let create: CacheFn = Box::new(move || Caches {
-            forward: make.forward.as_ref().map(|dfa| dfa.create_cache()),
-            reverse: None,
-            backtrack: None,
-            pikevm: None,
-        });
-        Ok(RulePattern {
-            engines,
+            .build_from_nfa(nfa)
+            .ok()?;
+        let make = dfa.clone();
+        let create: FilterCacheFn = Box::new(move || make.create_cache());
+        Some(Filter {
+            shared: Mutex::new(dfa.create_cache()),
+            dfa,
             caches: Pool::new(create),
         })
     }
 
-    /// Also builds what `new` leaves for the first match, so that a pattern too large in
-    /// reverse is refused now (what `regex` would refuse).
+    /// Whether `hay` may hold a match: `false` only when the looser pattern has none.
+    fn passes(&self, hay: &[u8]) -> bool {
+        let input = Input::new(hay).earliest(true);
+        let search = |cache: &mut hybrid::dfa::Cache| {
+            // A lazy DFA that gives up settles nothing: the exact engines decide.
+            (self.dfa.try_search_fwd(cache, &input)).map_or(true, |found| found.is_some())
+        };
+        match self.shared.try_lock() {
+            Ok(mut cache) => search(&mut cache),
+            Err(TryLockError::WouldBlock | TryLockError::Poisoned(_)) => {
+                search(&mut self.caches.get())
+            }
+        }
+    }
+}
+
+impl RulePattern {
+    /// Compiles `pattern` with Unicode mode off (credentials are ASCII: `\w`, `\s`, `\b` and
+    /// `(?i)` are ASCII, and a class such as `[^\s"']{8,200}` is a byte class instead of a
+    /// UTF-8 automaton), within `size_limit` bytes of NFA and `dfa_cache` bytes of lazy DFA
+    /// cache per thread. Only the filter is built now: a pattern too large once compiled is
+    /// refused by `complete`, or reported by `late_error` after a scan first needed it.
+    pub fn new(pattern: &str, size_limit: usize, dfa_cache: usize) -> Result<Self, PatternError> {
+        let syntax = syntax::Config::new().unicode(false).utf8(false);
+        let hir = syntax::parse_with(pattern, &syntax)
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        Ok(RulePattern {
+            filter: Filter::new(&hir, size_limit, dfa_cache),
+            hir: Arc::new(hir),
+            size_limit,
+            dfa_cache,
+            exact: OnceLock::new(),
+        })
+    }
+
+    /// Also builds what `new` leaves for the first match, so that a pattern too large (also
+    /// in reverse) is refused now (what `regex` would refuse).
     pub fn complete(self) -> Result<Self, PatternError> {
-        self.engines.reverse_nfa()?;
+        let exact = self.exact().map_err(PatternError::clone)?;
+        exact.engines.reverse_nfa()?;
         Ok(self)
+    }
+
+    /// Why the exact engines could not be built, once a scan needed them.
+    pub fn late_error(&self) -> Option<&PatternError> {
+        self.exact.get()?.as_ref().err()
+    }
+
+    fn exact(&self) -> Result<&Exact, &PatternError> {
+        self.exact
+            .get_or_init(|| Exact::new(&self.hir, self.size_limit, self.dfa_cache))
+            .as_ref()
     }
 
     /// Whether the pattern has a group called `name`.
     pub fn has_group(&self, name: &str) -> bool {
-        let info = self.engines.nfa.group_info();
-        info.to_index(PatternID::ZERO, name).is_some()
+        self.exact().is_ok_and(|exact| {
+            let info = exact.engines.nfa.group_info();
+            info.to_index(PatternID::ZERO, name).is_some()
+        })
+    }
+
+    /// Whether `hay` may hold a match: `false` means it holds none; `true` that it may (a
+    /// search says). Far cheaper than `is_match` for a pattern that counts.
+    pub fn may_match(&self, hay: &[u8]) -> bool {
+        self.filter.as_ref().is_none_or(|filter| filter.passes(hay))
     }
 
     /// Whether `hay` holds a match.
     pub fn is_match(&self, hay: &[u8]) -> bool {
-        let mut caches = self.caches.get();
-        let input = Input::new(hay).earliest(true);
-        let e = &self.engines;
-        if let (Some(dfa), Some(cache)) = (&e.forward, caches.forward.as_mut()) {
-            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
-                return found.is_some();
-            }
-        }
-        let cache = caches.pikevm.get_or_insert_with(|| e.pikevm.create_cache());
-        e.pikevm.is_match(cache, input)
+        self.exact()
+            .is_ok_and(|exact| exact.with_caches(|caches| exact.engines.is_match(caches, hay)))
     }
 
     /// The successive non-overlapping matches in `hay` (whole-match spans).
     pub fn find_iter<'h>(&self, hay: &'h [u8]) -> Vec<Group<'h>> {
-        let mut caches = self.caches.get();
-        let mut searcher = Searcher::new(Input::new(hay));
-        let mut found = Vec::new();
-        while let Some(m) = searcher.advance(|input| Ok(self.engines.find(&mut caches, input))) {
-            found.push(Group {
-                hay,
-                range: m.range(),
-            });
-        }
-        found
+        let Ok(exact) = self.exact() else {
+            return Vec::new();
+        };
+        exact.with_caches(|caches| {
+            let mut searcher = Searcher::new(Input::new(hay));
+            let mut found = Vec::new();
+            while let Some(m) = searcher.advance(|input| Ok(exact.engines.find(caches, input))) {
+                found.push(Group {
+                    hay,
+                    range: m.range(),
+                });
+            }
+            found
+        })
     }
 
     /// The groups of the match `whole` (a span `find_iter` gave): the same groups as a search
     /// from `whole.start` would give, found by a search anchored there and bounded by the
     /// span (which sees the bytes around it for `\b` and `$`), so no DFA runs again.
     pub fn captures_of<'h>(&self, hay: &'h [u8], whole: Range<usize>) -> Option<Captures<'h>> {
-        let mut caches = self.caches.get();
+        let exact = self.exact().ok()?;
         let input = Input::new(hay).range(whole).anchored(Anchored::Yes);
-        let slots = self.engines.captures(&mut caches, &input);
+        let slots = exact.with_caches(|caches| exact.engines.captures(caches, &input));
         slots.is_match().then_some(Captures { hay, slots })
     }
 
@@ -224,7 +320,79 @@ impl RulePattern {
     }
 }
 
+impl Exact {
+    fn new(hir: &Arc<Hir>, size_limit: usize, dfa_cache: usize) -> Result<Exact, PatternError> {
+        let config = nfa_config(size_limit).which_captures(WhichCaptures::All);
+        let nfa = thompson::Compiler::new()
+            .configure(config.clone())
+            .build_from_hir(hir)?;
+        let forward = hybrid::dfa::Builder::new()
+            .configure(dfa_config(MatchKind::LeftmostFirst, dfa_cache))
+            .build_from_nfa(nfa.clone())
+            .ok();
+        let backtrack = backtrack::BoundedBacktracker::builder()
+            .build_from_nfa(nfa.clone())
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let pikevm = pikevm::PikeVM::builder()
+            .configure(pikevm::Config::new().match_kind(MatchKind::LeftmostFirst))
+            .build_from_nfa(nfa.clone())
+            .map_err(|e| PatternError::Invalid(e.to_string()))?;
+        let engines = Arc::new(Engines {
+            hir: Arc::clone(hir),
+            config,
+            dfa_cache,
+            nfa,
+            forward,
+            reverse: OnceLock::new(),
+            backtracked: AtomicUsize::new(0),
+            backtrack,
+            pikevm,
+        });
+        let make = Arc::clone(&engines);
+        let create: CacheFn = Box::new(move || make.new_caches());
+        Ok(Exact {
+            shared: Mutex::new(engines.new_caches()),
+            engines,
+            caches: Pool::new(create),
+        })
+    }
+
+    /// Runs `search` with the shared scratch space, or with this thread's own when another
+    /// thread holds it (or a panic left it poisoned).
+    fn with_caches<T>(&self, search: impl FnOnce(&mut Caches) -> T) -> T {
+        match self.shared.try_lock() {
+            Ok(mut caches) => search(&mut caches),
+            Err(TryLockError::WouldBlock | TryLockError::Poisoned(_)) => {
+                search(&mut self.caches.get())
+            }
+        }
+    }
+}
+
 impl Engines {
+    fn is_match(&self, caches: &mut Caches, hay: &[u8]) -> bool {
+        let input = Input::new(hay).earliest(true);
+        if let (Some(dfa), Some(cache)) = (&self.forward, caches.forward.as_mut()) {
+            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
+                return found.is_some();
+            }
+        }
+        let cache = caches
+            .pikevm
+            .get_or_insert_with(|| self.pikevm.create_cache());
+        self.pikevm.is_match(cache, input)
+    }
+
+    /// Scratch space: the forward lazy DFA's now, the others' on first need.
+    fn new_caches(&self) -> Caches {
+        Caches {
+            forward: self.forward.as_ref().map(|dfa| dfa.create_cache()),
+            reverse: None,
+            backtrack: None,
+            pikevm: None,
+        }
+    }
+
     /// The leftmost-first match in `input`: where it ends (forward lazy DFA), then where it
     /// starts (reverse lazy DFA, anchored at that end), as `meta::Regex` finds it; the PikeVM
     /// or the backtracker when a lazy DFA gives up.
@@ -403,7 +571,8 @@ mod tests {
     }
 
     fn group_count(re: &RulePattern) -> usize {
-        (re.engines.nfa.group_info()).group_len(regex_automata::PatternID::ZERO)
+        let exact = re.exact().unwrap();
+        (exact.engines.nfa.group_info()).group_len(regex_automata::PatternID::ZERO)
     }
 
     fn ours(pattern: &str, hay: &[u8]) -> Vec<Vec<Option<(usize, usize)>>> {
@@ -485,6 +654,17 @@ mod tests {
             for text in rule.examples {
                 assert!(re.is_match(text.as_bytes()), "{}: {text}", rule.id);
             }
+            // The filter passes every window holding a match (else a finding would be lost).
+            assert!(re.filter.is_some(), "{}: no filter", rule.id);
+            for text in rule.examples.iter().chain([&hay.as_str()]) {
+                let hay = text.as_bytes();
+                for start in (0..hay.len()).step_by(7) {
+                    let window = &hay[start..];
+                    if re.is_match(window) {
+                        assert!(re.may_match(window), "{}: {text}", rule.id);
+                    }
+                }
+            }
         }
     }
 
@@ -496,23 +676,30 @@ mod tests {
         hay.push_str(&"y ".repeat(40_000));
         hay.push_str("password='0123456789' token='short'");
         let re = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
-        assert!(re.engines.backtrack.max_haystack_len() < 280_000);
+        assert!(re.exact().unwrap().engines.backtrack.max_haystack_len() < 280_000);
         assert_eq!(
             ours(pattern, hay.as_bytes()),
             reference(pattern, hay.as_bytes())
         );
         assert_eq!(ours(pattern, hay.as_bytes()).len(), 2);
         re.find_iter(hay.as_bytes());
-        assert!(re.engines.reverse.get().is_some_and(Option::is_some));
+        let reverse = &re.exact().unwrap().engines.reverse;
+        assert!(reverse.get().is_some_and(Option::is_some));
         // A short window needs no reverse automaton.
         let short = RulePattern::new(pattern, 1 << 20, 1 << 20).unwrap();
         assert_eq!(short.find_iter(b"a token = 'abcdef12'").len(), 1);
-        assert!(short.engines.reverse.get().is_none());
+        assert!(short.exact().unwrap().engines.reverse.get().is_none());
     }
 
     #[test]
     fn a_pattern_too_large_is_refused() {
-        let err = RulePattern::new(r"(\w{100}){100}", 64 << 10, 1 << 20).unwrap_err();
+        let lazy = RulePattern::new(r"(\w{100}){100}", 64 << 10, 1 << 20).unwrap();
+        assert!(lazy.late_error().is_none());
+        assert!(!lazy.is_match(b"x") && lazy.find_iter(b"x").is_empty());
+        assert!(matches!(lazy.late_error(), Some(PatternError::TooLarge(_))));
+        let err = RulePattern::new(r"(\w{100}){100}", 64 << 10, 1 << 20)
+            .and_then(RulePattern::complete)
+            .unwrap_err();
         assert!(
             matches!(err, PatternError::TooLarge(l) if l == 64 << 10),
             "{err}"
@@ -524,5 +711,30 @@ mod tests {
         );
         let re = RulePattern::new(r"(?P<secret>a)(b)", 64 << 10, 1 << 20).unwrap();
         assert!(re.has_group("secret") && !re.has_group("key"));
+    }
+
+    #[test]
+    fn the_filter_opens_long_counts_and_drops_groups() {
+        let parse = |p: &str| {
+            let syntax = regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false);
+            regex_automata::util::syntax::parse_with(p, &syntax).unwrap()
+        };
+        for (tight, loose) in [
+            (r"(?P<secret>[a-z]{7,255})", r"[a-z]{7,}"),
+            (r"x{0,40}y{2,8}z{32}", r"x*y{2,8}z{8,}"),
+            (r"(?:ab){3}|c{9,}", r"(?:ab){3}|c{8,}"),
+            (r"(?i)key(?P<v>\d+?){0,64}", r"(?i)key(?:\d+?)*"),
+        ] {
+            assert_eq!(super::loosen(&parse(tight)), parse(loose), "{tight}");
+        }
+        // A window the filter passes is then searched exactly.
+        let re = RulePattern::new(r"key=(?P<secret>[a-f0-9]{32})\b", 1 << 20, 1 << 20).unwrap();
+        assert!(!re.may_match(b"key=0123 key=") && re.exact.get().is_none());
+        let near = b"key=0123456789abcdef and more";
+        assert!(re.may_match(near) && !re.is_match(near) && re.find_iter(near).is_empty());
+        let hit = b"key=0123456789abcdef0123456789abcdef";
+        assert_eq!(re.find_iter(hit).len(), 1);
     }
 }
