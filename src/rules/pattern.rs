@@ -12,8 +12,8 @@
 //! NFA is built only for a match too long for the backtracker, and most patterns a scan
 //! compiles never match at all.
 //!
-//! So a window is first put to a *filter*: a lazy DFA of a looser pattern, the same one with
-//! its groups dropped and every long counted repetition (`[^\s"']{8,255}`, `.{0,40}`) opened
+//! So a window is first put to a *filter*: a lazy DFA of a looser pattern, the same one
+//! without groups and with every long counted repetition (`[^\s"']{8,255}`, `.{0,40}`) opened
 //! up (`{8,}`, `.*`), which matches everything the pattern matches (and some more). Counting
 //! is what makes rule patterns dear: an NFA state per count to compile, and lazy DFA states
 //! for every count at every place a window reaches. Only a window the filter passes builds
@@ -26,7 +26,7 @@ use regex_automata::util::iter::Searcher;
 use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, Match, MatchKind, PatternID};
-use regex_syntax::hir::{Hir, HirKind, Repetition};
+use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
 use std::ops::Range;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -159,31 +159,45 @@ fn nfa_config(size_limit: usize) -> thompson::Config {
         .shrink(false)
 }
 
-/// The looser pattern of the filter: `hir` without its groups, each counted repetition that
-/// may count past `FILTER_COUNT` opened up (at least `min(lower bound, FILTER_COUNT)`, no upper
-/// bound). Every text `hir` matches, it matches: a group matches what its inside matches,
-/// and a looser count takes every count the tighter one took.
-fn loosen(hir: &Hir) -> Hir {
+/// The looser pattern of the filter: `hir` with each counted repetition that may count past
+/// `FILTER_COUNT` opened up (at least `min(lower bound, FILTER_COUNT)`, no upper bound), or
+/// `None` when it has none (the filter is then `hir` itself, compiled without groups). Every
+/// text `hir` matches, it matches: a looser count takes every count the tighter one took.
+fn loosen(hir: &Hir) -> Option<Hir> {
+    // Only the nodes above a loosened repetition are rebuilt.
+    let parts = |parts: &[Hir]| -> Option<Vec<Hir>> {
+        let loosened: Vec<Option<Hir>> = parts.iter().map(loosen).collect();
+        loosened.iter().any(Option::is_some).then(|| {
+            (loosened.into_iter().zip(parts))
+                .map(|(new, old)| new.unwrap_or_else(|| old.clone()))
+                .collect()
+        })
+    };
     match hir.kind() {
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => hir.clone(),
-        HirKind::Capture(group) => loosen(&group.sub),
-        HirKind::Concat(parts) => Hir::concat(parts.iter().map(loosen).collect()),
-        HirKind::Alternation(parts) => Hir::alternation(parts.iter().map(loosen).collect()),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
+        HirKind::Capture(group) => Some(Hir::capture(Capture {
+            sub: Box::new(loosen(&group.sub)?),
+            ..group.clone()
+        })),
+        HirKind::Concat(all) => Some(Hir::concat(parts(all)?)),
+        HirKind::Alternation(all) => Some(Hir::alternation(parts(all)?)),
         HirKind::Repetition(rep) => {
-            let long = rep
-                .max
-                .map_or(rep.min > FILTER_COUNT, |max| max > FILTER_COUNT);
+            let long = (rep.max).map_or(rep.min > FILTER_COUNT, |max| max > FILTER_COUNT);
+            let sub = loosen(&rep.sub);
+            if !long && sub.is_none() {
+                return None;
+            }
             let (min, max) = if long {
                 (rep.min.min(FILTER_COUNT), None)
             } else {
                 (rep.min, rep.max)
             };
-            Hir::repetition(Repetition {
+            Some(Hir::repetition(Repetition {
                 min,
                 max,
                 greedy: rep.greedy,
-                sub: Box::new(loosen(&rep.sub)),
-            })
+                sub: Box::new(sub.unwrap_or_else(|| (*rep.sub).clone())),
+            }))
         }
     }
 }
@@ -194,7 +208,7 @@ impl Filter {
         let config = nfa_config(size_limit).which_captures(WhichCaptures::None);
         let nfa = thompson::Compiler::new()
             .configure(config)
-            .build_from_hir(&loosen(hir))
+            .build_from_hir(loosen(hir).as_ref().unwrap_or(hir))
             .ok()?;
         let dfa = hybrid::dfa::Builder::new()
             .configure(dfa_config(MatchKind::LeftmostFirst, dfa_cache))
@@ -714,7 +728,7 @@ mod tests {
     }
 
     #[test]
-    fn the_filter_opens_long_counts_and_drops_groups() {
+    fn the_filter_opens_long_counts() {
         let parse = |p: &str| {
             let syntax = regex_automata::util::syntax::Config::new()
                 .unicode(false)
@@ -722,13 +736,14 @@ mod tests {
             regex_automata::util::syntax::parse_with(p, &syntax).unwrap()
         };
         for (tight, loose) in [
-            (r"(?P<secret>[a-z]{7,255})", r"[a-z]{7,}"),
+            (r"(?P<secret>[a-z]{7,255})", r"(?P<secret>[a-z]{7,})"),
             (r"x{0,40}y{2,8}z{32}", r"x*y{2,8}z{8,}"),
             (r"(?:ab){3}|c{9,}", r"(?:ab){3}|c{8,}"),
-            (r"(?i)key(?P<v>\d+?){0,64}", r"(?i)key(?:\d+?)*"),
+            (r"(?i)key(?P<v>\d+?){0,64}", r"(?i)key(?P<v>\d+?)*"),
         ] {
-            assert_eq!(super::loosen(&parse(tight)), parse(loose), "{tight}");
+            assert_eq!(super::loosen(&parse(tight)), Some(parse(loose)), "{tight}");
         }
+        assert_eq!(super::loosen(&parse(r"(?P<k>ab){3}|c{2,8}\b")), None);
         // A window the filter passes is then searched exactly.
         let re = RulePattern::new(r"key=(?P<secret>[a-f0-9]{32})\b", 1 << 20, 1 << 20).unwrap();
         assert!(!re.may_match(b"key=0123 key=") && re.exact.get().is_none());
