@@ -126,11 +126,18 @@ fn python_values(text: &str, spans: &[(usize, usize)]) -> Vec<Joined> {
         return out;
     }
     let mut index: Option<LineIndex> = None;
+    // Most of these lines hold no head: the pattern's filter says so for far less than the
+    // search for its groups costs.
     let heads = lines.iter().flat_map(|&(start, end)| {
-        python_head()
-            .captures_iter(&text.as_bytes()[start..end])
-            .into_iter()
-            .map(move |caps| (start, caps))
+        let line = &text.as_bytes()[start..end];
+        let head = python_head();
+        (if head.may_match(line) {
+            head.captures_iter(line)
+        } else {
+            Vec::new()
+        })
+        .into_iter()
+        .map(move |caps| (start, caps))
     });
     for (start, caps) in heads {
         let Some(k) = caps.name("key") else {
