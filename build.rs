@@ -53,7 +53,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 /// A rule's keywords, lower-cased, each added once in first-seen order: the order in which
 /// `RuleSet::new` numbers them.
 fn add_keywords(rule: &schema::RuleSyntax, keywords: &mut Vec<String>) {
-    for keyword in &rule.keywords {
+    for keyword in rule.keywords.iter() {
         let keyword = schema::normalize_keyword(keyword);
         if !keywords.contains(&keyword) {
             keywords.push(keyword);
@@ -71,7 +71,7 @@ fn keyword_rule_statics(rules: &[schema::RuleSyntax], keywords: &[String]) -> St
         if rule.keywords.is_empty() {
             keywordless.push(i as u32);
         }
-        for keyword in &rule.keywords {
+        for keyword in rule.keywords.iter() {
             let key = schema::normalize_keyword(keyword);
             let slot = keywords.iter().position(|k| *k == key).unwrap();
             if !per_keyword[slot].contains(&(i as u32)) {
@@ -111,9 +111,12 @@ fn dfa_statics(keywords: &[String]) -> String {
         format!("&[{}]", items.join(","))
     };
     let classes: Vec<String> = parts.classes.iter().map(u8::to_string).collect();
-    let names: Vec<String> = keywords.iter().map(|k| format!("{k:?}")).collect();
+    let names: Vec<String> = keywords
+        .iter()
+        .map(|k| format!("Cow::Borrowed({k:?})"))
+        .collect();
     format!(
-        "pub static BUILTIN_KEYWORDS: &[&str] = &[{}];\n\
+        "pub static BUILTIN_KEYWORDS: &[Cow<'static, str>] = &[{}];\n\
          pub static BUILTIN_DFA: Parts<'static> = Parts {{\n    classes: &[{}],\n    \
          stride: {},\n    trans: {},\n    first_match: {},\n    out_start: {},\n    outs: {},\n    lens: {},\n}};\n",
         names.join(", "),

@@ -6,7 +6,7 @@ use keyward::detect::rulecheck::check_rule;
 use keyward::finding::Kind;
 use keyward::rules::automaton::KeywordDfa;
 use keyward::rules::builtin::{BUILTIN_DFA, BUILTIN_KEYWORDS, BUILTIN_RULES};
-use keyward::rules::{builtin_rules, builtin_syntax, parse_file, RuleSet};
+use keyward::rules::{builtin_rules, builtin_syntax, parse_file, RuleSet, Text};
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
 
@@ -89,8 +89,14 @@ fn the_embedded_rules_are_what_the_strict_yaml_loader_reads() {
 fn the_automaton_built_with_the_binary_is_the_one_built_at_run_time() {
     let set = RuleSet::new(builtin_rules().unwrap()).unwrap();
     assert_eq!(set.keywords(), BUILTIN_KEYWORDS);
-    assert_eq!(KeywordDfa::new(set.keywords()).parts(), BUILTIN_DFA);
+    assert_eq!(automaton_of(set.keywords()).parts(), BUILTIN_DFA);
     assert_eq!(set.automaton().parts(), BUILTIN_DFA);
+}
+
+/// The automaton built at run time over `keywords`.
+fn automaton_of(keywords: &[Text]) -> KeywordDfa {
+    let bytes: Vec<&[u8]> = keywords.iter().map(|k| k.as_bytes()).collect();
+    KeywordDfa::new(&bytes)
 }
 
 /// The built-in rules plus the user rule `yaml`.
@@ -110,7 +116,7 @@ fn a_new_keyword_gets_its_own_automaton_and_known_ones_share_the_built_one() {
     assert_ne!(set.automaton().parts(), BUILTIN_DFA);
     assert_eq!(
         set.automaton().parts(),
-        KeywordDfa::new(set.keywords()).parts()
+        automaton_of(set.keywords()).parts()
     );
 
     let set = with_user_rule(&GOOD_RULE.replace("[acme_]", "[ghp_]"));

@@ -193,7 +193,7 @@ pub fn build_rule_set(
     project.check_rule_ids(&|id| {
         all.iter().any(|r| r.id == id) || CODE_CHECKS.iter().any(|c| c.id == id)
     })?;
-    all.retain(|r| !project.settings.disable.contains(&r.id));
+    all.retain(|r| !project.settings.disable.iter().any(|id| *id == r.id));
     RuleSet::new(all)
 }
 

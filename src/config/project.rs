@@ -1,13 +1,15 @@
 //! The project configuration, `.keyward.yaml`: its schema (strict: an unknown key is an error
 //! naming the file and the key), where it is found (the repository root of the scanned path,
-//! or `--config FILE`), and the checks of the rule ids it names. It does not filter findings
-//! (`scan::filter` does) and does not build the rule set (`config` does, with this file's rules).
+//! or `--config FILE`, with the repository it opened for that kept for the staged scan), and
+//! the checks of the rule ids it names. It does not filter findings (`scan::filter` does) and
+//! does not build the rule set (`config` does, with this file's rules).
 
 use crate::finding::Severity;
 use crate::rules::schema::RuleSyntax;
 use crate::rules::{self, Rule, RuleError};
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 /// The file name looked for at the repository root.
@@ -111,7 +113,7 @@ impl Project {
         self.settings
             .rules
             .iter()
-            .map(|raw| rules::compile(&name, raw.clone(), true))
+            .map(|raw| rules::compile(name.clone(), raw.clone(), true))
             .collect()
     }
 
@@ -203,9 +205,26 @@ pub fn locate_root(scanned: &Path) -> (PathBuf, String) {
     (root, prefix)
 }
 
+thread_local! {
+    /// The repository `locate_root` found, and the directory it was discovered from, until
+    /// `take_repository` of that directory: the staged scan takes it rather than opening it
+    /// again (opening one reads its configuration files, a twentieth of the pre-commit
+    /// hook's instructions).
+    static FOUND: RefCell<Option<(PathBuf, git2::Repository)>> = const { RefCell::new(None) };
+}
+
+/// The repository that this thread's last `locate_root` discovered, if it was discovered from
+/// `dir`; given once.
+pub fn take_repository(dir: &Path) -> Option<git2::Repository> {
+    let (from, repo) = FOUND.with(|found| found.borrow_mut().take())?;
+    (from == dir).then_some(repo)
+}
+
 fn work_tree_root(dir: &Path) -> Option<PathBuf> {
     let repo = git2::Repository::discover(dir).ok()?;
-    repo.workdir().map(Path::to_path_buf)
+    let root = repo.workdir().map(Path::to_path_buf);
+    FOUND.with(|found| *found.borrow_mut() = Some((dir.to_path_buf(), repo)));
+    root
 }
 
 fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
@@ -237,6 +256,26 @@ mod tests {
         assert!(text.contains("allowlist"), "{text}");
         let err = parse("p.yaml", "allow:\n  pathz: [a]\n").unwrap_err();
         assert!(err.to_string().contains("pathz"), "{err}");
+    }
+
+    #[test]
+    fn the_repository_found_for_the_root_is_given_once_and_only_for_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        git2::Repository::init(dir.path()).unwrap();
+        let (root, prefix) = super::locate_root(dir.path());
+        assert_eq!(prefix, "");
+        assert_eq!(
+            root.canonicalize().unwrap(),
+            dir.path().canonicalize().unwrap()
+        );
+        let repo = super::take_repository(dir.path()).expect("kept");
+        assert_eq!(
+            repo.workdir().unwrap().canonicalize().unwrap(),
+            dir.path().canonicalize().unwrap()
+        );
+        assert!(super::take_repository(dir.path()).is_none(), "given once");
+        super::locate_root(dir.path());
+        assert!(super::take_repository(&dir.path().join("sub")).is_none());
     }
 
     #[test]

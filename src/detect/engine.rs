@@ -470,7 +470,7 @@ impl<'r> Detector<'r> {
         });
         for (r, &n) in per_rule.iter().enumerate() {
             if n > cap {
-                let id = self.rules.rule(r as u32).id.clone();
+                let id = self.rules.rule(r as u32).id.to_string();
                 scratch.capped.push((id, n - cap));
             }
         }

@@ -70,7 +70,7 @@ pub struct KnownSecrets {
 impl KnownSecrets {
     /// The matcher for `values` beside the rule keywords `keywords` (the `RuleSet`'s, in
     /// pattern id order); `None` when there is nothing to look for.
-    pub fn new(values: &[KnownValue], keywords: &[String]) -> Option<KnownSecrets> {
+    pub fn new<K: AsRef<str>>(values: &[KnownValue], keywords: &[K]) -> Option<KnownSecrets> {
         let mut spellings: Vec<Spelling> = Vec::new();
         let mut by_print: HashMap<String, ()> = HashMap::new();
         let mut fragment_ids: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -100,7 +100,7 @@ impl KnownSecrets {
         if spellings.is_empty() {
             return None;
         }
-        let mut all: Vec<&[u8]> = keywords.iter().map(|k| k.as_bytes()).collect();
+        let mut all: Vec<&[u8]> = keywords.iter().map(|k| k.as_ref().as_bytes()).collect();
         all.extend(fragment_bytes.iter().map(Vec::as_slice));
         let reach = all.iter().map(|k| k.len()).max().unwrap_or(0);
         let automaton = KeywordDfa::new(&all);

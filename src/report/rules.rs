@@ -81,7 +81,7 @@ pub fn show_rule(r: &Rule) -> String {
         let _ = writeln!(out, "paths:       {}", r.path_globs.join(", "));
     }
     let _ = writeln!(out, "remediation: {}", r.remediation);
-    for reference in &r.references {
+    for reference in r.references.iter() {
         let _ = writeln!(out, "reference:   {reference}");
     }
     out

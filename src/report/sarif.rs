@@ -6,7 +6,7 @@
 
 use super::{shown_secret, ReportOptions, Summary};
 use crate::finding::{Finding, Kind, Severity};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, Text};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -133,7 +133,7 @@ fn driver(rules: Vec<Value>) -> Value {
 /// severity and remediation) and, when the rule is a YAML rule, its references.
 fn descriptor(f: &Finding, rules: &RuleSet) -> Value {
     let rule = rules.get(&f.rule);
-    let references: &[String] = rule.map_or(&[], |r| &r.references);
+    let references: &[Text] = rule.map_or(&[], |r| &r.references);
     let precision = if rule.is_some_and(|r| r.is_generic()) {
         "medium"
     } else {
@@ -172,7 +172,7 @@ fn full_description(f: &Finding) -> String {
     }
 }
 
-fn help_markdown(f: &Finding, references: &[String]) -> String {
+fn help_markdown(f: &Finding, references: &[Text]) -> String {
     let mut text = format!("**{}**\n\n{}\n", f.title, f.remediation);
     if !references.is_empty() {
         text.push_str("\nReferences:\n");

@@ -87,7 +87,7 @@ pub struct PathGlobs {
 
 impl PathGlobs {
     /// Builds the matcher (`None` for no globs); an error names the glob that does not parse.
-    pub fn new(globs: &[String]) -> Result<Option<PathGlobs>, String> {
+    pub fn new<S: AsRef<str>>(globs: &[S]) -> Result<Option<PathGlobs>, String> {
         if globs.is_empty() {
             return Ok(None);
         }
@@ -95,6 +95,7 @@ impl PathGlobs {
         let mut others = GlobSetBuilder::new();
         let mut any_other = false;
         for g in globs {
+            let g = g.as_ref();
             match Simple::parse(g) {
                 Some(s) => simple.push(s),
                 None => {
@@ -301,13 +302,13 @@ mod tests {
         for glob in ["a?", "[ab]", "{a,b}", "a/**", "a/**/b", "\\*", "**", "**/"] {
             assert_eq!(Simple::parse(glob), None, "{glob}");
         }
-        let both = PathGlobs::new(&["*.py".into(), "conf/{a,b}.ini".into()])
+        let both = PathGlobs::new(&["*.py", "conf/{a,b}.ini"])
             .unwrap()
             .unwrap();
         assert!(both.is_match("x/y.py"));
         assert!(both.is_match("conf/b.ini"));
         assert!(!both.is_match("conf/c.ini"));
-        assert!(PathGlobs::new(&["a[".into()]).is_err());
-        assert!(PathGlobs::new(&[]).unwrap().is_none());
+        assert!(PathGlobs::new(&["a["]).is_err());
+        assert!(PathGlobs::new::<&str>(&[]).unwrap().is_none());
     }
 }

@@ -15,6 +15,7 @@ use globs::PathGlobs;
 use pattern::RulePattern;
 pub use schema::Validator;
 use schema::{RuleFile, RuleSyntax};
+pub use schema::{Text, TextList};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -70,6 +71,30 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_rules_borrow_their_text() {
+        use std::borrow::Cow::Borrowed;
+        let rules = super::builtin_rules_for_scan().unwrap();
+        assert_eq!(rules.len(), super::builtin::BUILTIN_RULES.len());
+        for r in &rules {
+            let texts = [&r.id, &r.title, &r.pattern, &r.remediation, &r.source];
+            assert!(texts.iter().all(|t| matches!(t, Borrowed(_))), "{}", r.id);
+            let lists = [&r.keywords, &r.path_globs, &r.references, &r.examples];
+            assert!(lists.iter().all(|l| matches!(l, Borrowed(_))), "{}", r.id);
+            assert!(matches!(r.negative_examples, Borrowed(_)), "{}", r.id);
+        }
+        let set = super::RuleSet::new(rules).unwrap();
+        assert!(matches!(set.keywords, Borrowed(_)));
+        // A rule read from YAML owns its text, and compares equal to the same text borrowed.
+        let yaml = "rules:\n  - {id: a-b, title: T, kind: secret, severity: high, \
+                    keywords: [x_], pattern: '(?P<secret>x_[0-9]{9})', remediation: R}\n";
+        let raw = super::parse_file("f.yaml", yaml).unwrap().remove(0);
+        assert!(matches!(raw.id, std::borrow::Cow::Owned(_)));
+        assert!(matches!(raw.keywords, std::borrow::Cow::Owned(_)));
+        assert_eq!(*raw.keywords, ["x_"]);
+        assert!(raw.paths.is_empty());
+    }
+
+    #[test]
     fn multiline_patterns_are_recognised() {
         assert!(spans_lines(r"(?s)-----BEGIN.*?-----END"));
         assert!(spans_lines(r"key\n[A-Z]+"));
@@ -87,24 +112,26 @@ impl RuleError {
     }
 }
 
+/// A loaded rule. Its text borrows the statics of a built-in rule (building the built-in set
+/// allocates no string) and owns that of a user rule.
 #[derive(Debug)]
 pub struct Rule {
-    pub id: String,
-    pub title: String,
+    pub id: Text,
+    pub title: Text,
     pub kind: Kind,
     pub severity: Severity,
-    pub keywords: Vec<String>,
-    pub pattern: String,
+    pub keywords: TextList,
+    pub pattern: Text,
     pub min_entropy: Option<f64>,
-    pub path_globs: Vec<String>,
+    pub path_globs: TextList,
     /// `path_globs` as a matcher, built on first use (a glob set compiles regexes).
     paths: OnceLock<Option<PathGlobs>>,
-    pub remediation: String,
-    pub references: Vec<String>,
-    pub examples: Vec<String>,
-    pub negative_examples: Vec<String>,
+    pub remediation: Text,
+    pub references: TextList,
+    pub examples: TextList,
+    pub negative_examples: TextList,
     /// The file the rule came from (`patterns/…` or a user file).
-    pub source: String,
+    pub source: Text,
     /// The check after the regex (`validate:`).
     pub validator: Option<Validator>,
     /// Whether the pattern can span lines, found on first use (`multiline`).
@@ -218,19 +245,21 @@ pub fn validate_pattern_within(pattern: &str, limit: usize) -> Result<(), String
     Ok(())
 }
 
-/// Compiles raw syntax into a `Rule`. `validate` compiles the regex now (user rules); built-in
-/// rules skip it to keep start-up cheap, because `cargo test` validates every one of them.
-pub fn compile(file: &str, raw: RuleSyntax, validate: bool) -> Result<Rule, RuleError> {
+/// Compiles raw syntax from `file` into a `Rule`. `validate` compiles the regex now (user
+/// rules); built-in rules skip it to keep start-up cheap, because `cargo test` validates every
+/// one of them.
+pub fn compile(file: impl Into<Text>, raw: RuleSyntax, validate: bool) -> Result<Rule, RuleError> {
+    let file = file.into();
     let problems = rule_problems(&raw, validate);
     if !problems.is_empty() {
         let msg = format!("rule `{}`: {}", raw.id, problems.join("; "));
-        return Err(RuleError::new(file, msg));
+        return Err(RuleError::new(&file, msg));
     }
     Ok(assemble(file, raw))
 }
 
 /// The `Rule` of syntax that has no problems.
-fn assemble(file: &str, raw: RuleSyntax) -> Rule {
+fn assemble(file: Text, raw: RuleSyntax) -> Rule {
     Rule {
         id: raw.id,
         title: raw.title,
@@ -245,7 +274,7 @@ fn assemble(file: &str, raw: RuleSyntax) -> Rule {
         references: raw.references,
         examples: raw.examples,
         negative_examples: raw.negative_examples,
-        source: file.to_string(),
+        source: file,
         validator: raw.validate,
         multiline: OnceLock::new(),
         regex: OnceLock::new(),
@@ -302,13 +331,13 @@ fn spans_lines(pattern: &str) -> bool {
 fn is_builtin(rules: &[Rule]) -> bool {
     rules.len() == builtin::BUILTIN_RULES.len()
         && rules.iter().zip(builtin::BUILTIN_RULES).all(|(r, b)| {
-            r.source == b.file
-                && r.id == b.id
-                && r.keywords
-                    .iter()
-                    .map(String::as_str)
-                    .eq(b.keywords.iter().copied())
+            same(&*r.source, b.file) && same(&*r.id, b.id) && same(&*r.keywords, b.keywords)
         })
+}
+
+/// `a == b`, without comparing the contents when both borrow the same static.
+fn same<T: PartialEq + ?Sized>(a: &T, b: &T) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 /// Compiles every built-in rule (embedded as statics by `build.rs`).
@@ -319,17 +348,17 @@ pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
         .collect()
 }
 
-/// The built-in rules as a scan needs them: without their examples (`builtin_rules` keeps
-/// them, for `rules check` and the tests), and without the syntax checks of `compile`, which
-/// `builtin_rules` makes (the test suite runs it on every built-in rule).
+/// The built-in rules as a scan needs them: without the syntax checks of `compile`, which
+/// `builtin_rules` makes (the test suite runs it on every built-in rule). Their text borrows
+/// the statics: this allocates the `Vec` of rules and nothing per rule.
 pub fn builtin_rules_for_scan() -> Result<Vec<Rule>, RuleError> {
     Ok(builtin::BUILTIN_RULES
         .iter()
-        .map(|rule| assemble(rule.file, rule.syntax_for_scan()))
+        .map(|rule| assemble(Cow::Borrowed(rule.file), rule.syntax()))
         .collect())
 }
 
-/// The raw syntax of a built-in rule.
+/// The raw syntax of a built-in rule (borrowing its statics).
 pub fn builtin_syntax(rule: &builtin::BuiltinRule) -> RuleSyntax {
     rule.syntax()
 }
@@ -341,7 +370,7 @@ pub fn load_user_file(path: &std::path::Path) -> Result<Vec<Rule>, RuleError> {
         .map_err(|e| RuleError::new(&name, format!("cannot read rule file: {e}")))?;
     parse_file(&name, &text)?
         .into_iter()
-        .map(|raw| compile(&name, raw, true))
+        .map(|raw| compile(name.clone(), raw, true))
         .collect()
 }
 
@@ -364,7 +393,7 @@ pub fn check_user_file(path: &std::path::Path) -> (Vec<Rule>, Vec<RuleError>) {
     };
     let (mut rules, mut problems) = (Vec::new(), Vec::new());
     for raw in raws {
-        match compile(&name, raw, true) {
+        match compile(name.clone(), raw, true) {
             Ok(rule) => rules.push(rule),
             Err(e) => problems.push(e),
         }
@@ -377,7 +406,8 @@ pub fn check_user_file(path: &std::path::Path) -> (Vec<Rule>, Vec<RuleError>) {
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    keywords: Vec<String>,
+    /// The keywords; the built-in static itself when the rules are the built-in ones.
+    keywords: TextList,
     longest_keyword: usize,
     automaton: OnceLock<KeywordDfa>,
     /// The rules of keyword `k` are `keyword_rules[keyword_rule_start[k]..keyword_rule_start[k + 1]]`.
@@ -394,10 +424,7 @@ impl RuleSet {
         if is_builtin(&rules) {
             return Ok(RuleSet {
                 rules,
-                keywords: builtin::BUILTIN_KEYWORDS
-                    .iter()
-                    .map(|k| k.to_string())
-                    .collect(),
+                keywords: Cow::Borrowed(builtin::BUILTIN_KEYWORDS),
                 longest_keyword: builtin::BUILTIN_KEYWORDS
                     .iter()
                     .map(|k| k.len())
@@ -427,11 +454,8 @@ impl RuleSet {
         // (one that none lists occurs to no effect): a set that only disables built-in rules,
         // or adds rules with known keywords, keeps the built-in automaton instead of building
         // one at every start.
-        let mut keywords: Vec<String> = builtin::BUILTIN_KEYWORDS
-            .iter()
-            .map(|k| k.to_string())
-            .collect();
-        let mut index: HashMap<String, usize> = (keywords.iter().cloned())
+        let mut keywords: Vec<Text> = builtin::BUILTIN_KEYWORDS.to_vec();
+        let mut index: HashMap<Text, usize> = (keywords.iter().cloned())
             .enumerate()
             .map(|(i, k)| (k, i))
             .collect();
@@ -441,13 +465,18 @@ impl RuleSet {
             if rule.keywords.is_empty() {
                 keywordless.push(i as u32);
             }
-            for kw in &rule.keywords {
+            for kw in rule.keywords.iter() {
                 let key = schema::normalize_keyword(kw);
-                let slot = *index.entry(key.clone()).or_insert_with(|| {
-                    keywords.push(key);
-                    per_keyword.push(Vec::new());
-                    keywords.len() - 1
-                });
+                let slot = match index.get(key.as_str()) {
+                    Some(&slot) => slot,
+                    None => {
+                        let key = Text::Owned(key);
+                        index.insert(key.clone(), keywords.len());
+                        keywords.push(key);
+                        per_keyword.push(Vec::new());
+                        keywords.len() - 1
+                    }
+                };
                 if !per_keyword[slot].contains(&(i as u32)) {
                     per_keyword[slot].push(i as u32);
                 }
@@ -461,8 +490,8 @@ impl RuleSet {
         }
         Ok(RuleSet {
             rules,
-            longest_keyword: keywords.iter().map(String::len).max().unwrap_or(0),
-            keywords,
+            longest_keyword: keywords.iter().map(|k| k.len()).max().unwrap_or(0),
+            keywords: keywords.into(),
             automaton: OnceLock::new(),
             keyword_rule_start: keyword_rule_start.into(),
             keyword_rules: keyword_rules.into(),
@@ -486,19 +515,19 @@ impl RuleSet {
     /// rules' (the common case), else built on first use (about half a millisecond).
     pub fn automaton(&self) -> &KeywordDfa {
         self.automaton.get_or_init(|| {
-            let builtin = builtin::BUILTIN_KEYWORDS.iter().copied();
-            if self.keywords.iter().map(String::as_str).eq(builtin) {
+            if same(&*self.keywords, builtin::BUILTIN_KEYWORDS) {
                 // SAFETY: `build.rs` wrote these statics from `KeywordDfa::new(..).parts()`
                 // (and a test compares them with the automaton built at run time).
                 unsafe { KeywordDfa::from_parts(builtin::BUILTIN_DFA) }
             } else {
-                KeywordDfa::new(&self.keywords)
+                let keywords: Vec<&[u8]> = self.keywords.iter().map(|k| k.as_bytes()).collect();
+                KeywordDfa::new(&keywords)
             }
         })
     }
 
     /// The keywords, in automaton pattern id order (lower-case).
-    pub fn keywords(&self) -> &[String] {
+    pub fn keywords(&self) -> &[Text] {
         &self.keywords
     }
 

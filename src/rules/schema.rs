@@ -3,10 +3,18 @@
 //! an unknown key is an error, never a silent no-op), the embedded form of the built-in rules
 //! (`BuiltinRule`, statics that `build.rs` writes with `RuleSyntax::builtin_expr`) and the
 //! conversion between them. `build.rs` includes this file with `#[path]`, so the build and the
-//! run time read the same definition.
+//! run time read the same definition. Its text is `Text` and `TextList`: a built-in rule borrows
+//! the statics (converting one allocates nothing), a rule read from YAML owns its strings.
 
 use crate::finding::{Kind, Severity};
 use serde::Deserialize;
+use std::borrow::Cow;
+
+/// A text field of a rule: borrowed from the built-in statics, or owned (read from YAML).
+pub type Text = Cow<'static, str>;
+
+/// A list field of a rule: the built-in statics' slice, borrowed, or a list read from YAML.
+pub type TextList = Cow<'static, [Text]>;
 
 /// A rule file: one key, `rules`.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,43 +54,34 @@ pub fn normalize_keyword(keyword: &str) -> String {
     keyword.to_ascii_lowercase()
 }
 
-/// A field of the schema: its embedded (static) form, how that becomes the owned form, and
-/// how `build.rs` writes it as a Rust expression.
+/// A field of the schema: its embedded (static) form, how that becomes the rule's form
+/// (borrowing it: nothing is allocated), and how `build.rs` writes it as a Rust expression.
 pub trait Field: Sized {
     type Embedded;
     fn from_embedded(embedded: &Self::Embedded) -> Self;
     fn expr(&self) -> String;
-    /// `from_embedded`, or nothing when `keep` is false and the field can be empty (lists):
-    /// a scan does not need a rule's examples.
-    fn from_embedded_if(embedded: &Self::Embedded, _keep: bool) -> Self {
-        Self::from_embedded(embedded)
-    }
 }
 
-impl Field for String {
+impl Field for Text {
     type Embedded = &'static str;
     fn from_embedded(embedded: &&'static str) -> Self {
-        embedded.to_string()
+        Cow::Borrowed(embedded)
     }
     fn expr(&self) -> String {
-        format!("{self:?}")
+        format!("{:?}", &**self)
     }
 }
 
-impl Field for Vec<String> {
-    type Embedded = &'static [&'static str];
-    fn from_embedded(embedded: &&'static [&'static str]) -> Self {
-        embedded.iter().map(|s| s.to_string()).collect()
-    }
-    fn from_embedded_if(embedded: &&'static [&'static str], keep: bool) -> Self {
-        if keep {
-            Self::from_embedded(embedded)
-        } else {
-            Vec::new()
-        }
+impl Field for TextList {
+    type Embedded = &'static [Text];
+    fn from_embedded(embedded: &&'static [Text]) -> Self {
+        Cow::Borrowed(embedded)
     }
     fn expr(&self) -> String {
-        let items: Vec<String> = self.iter().map(|s| format!("{s:?}")).collect();
+        let items: Vec<String> = self
+            .iter()
+            .map(|s| format!("Cow::Borrowed({:?})", &**s))
+            .collect();
         format!("&[{}]", items.join(", "))
     }
 }
@@ -151,18 +150,9 @@ macro_rules! rule_schema {
         }
 
         impl BuiltinRule {
-            /// The rule as written.
+            /// The rule as written, borrowing the statics.
             pub fn syntax(&self) -> RuleSyntax {
                 RuleSyntax { $( $key: Field::from_embedded(&self.$key), )* }
-            }
-
-            /// The rule as a scan needs it: without its `examples` and `negative_examples`,
-            /// which only `rules check` runs (half the text of the built-in rules).
-            pub fn syntax_for_scan(&self) -> RuleSyntax {
-                RuleSyntax { $( $key: Field::from_embedded_if(
-                    &self.$key,
-                    !matches!(stringify!($key), "examples" | "negative_examples"),
-                ), )* }
             }
         }
 
@@ -183,24 +173,24 @@ macro_rules! rule_schema {
 }
 
 rule_schema! {
-    id: String,
-    title: String,
+    id: Text,
+    title: Text,
     kind: Kind,
     severity: Severity,
     #[serde(default)]
-    keywords: Vec<String>,
-    pattern: String,
+    keywords: TextList,
+    pattern: Text,
     #[serde(default)]
     min_entropy: Option<f64>,
     #[serde(default)]
-    paths: Vec<String>,
-    remediation: String,
+    paths: TextList,
+    remediation: Text,
     #[serde(default)]
-    references: Vec<String>,
+    references: TextList,
     #[serde(default)]
-    examples: Vec<String>,
+    examples: TextList,
     #[serde(default)]
-    negative_examples: Vec<String>,
+    negative_examples: TextList,
     /// The code-level check after the regex (`generic-value`, `url-password`).
     #[serde(default)]
     validate: Option<Validator>,

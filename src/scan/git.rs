@@ -4,7 +4,7 @@
 //! the git sources to `Detector::text_blob` and returns a finished `Summary`; it neither matches
 //! nor prints findings.
 
-use crate::config::Config;
+use crate::config::{project, Config};
 use crate::detect::hygiene::{self, Scope};
 use crate::detect::{Detector, Scratch};
 use crate::finding::{CommitInfo, Finding};
@@ -13,7 +13,7 @@ use crate::report::Summary;
 use crate::rules::RuleSet;
 use crate::scan::inherited;
 use crate::scan::tree as scan;
-use crate::source::git::{commit_info, open_repo, rfc3339};
+use crate::source::git::{commit_info, kept_or_open, open_repo, rfc3339};
 use crate::source::history::{self, HistoryPlan, Selection};
 use crate::source::loose::Loose;
 use crate::source::staged::{self, Added, StagedFile};
@@ -348,7 +348,8 @@ fn attribute(
 /// `keyward staged`: scans the staged blobs and keeps the findings on added lines.
 pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary> {
     let started = Instant::now();
-    let repo = open_repo(repo_path)?;
+    // The repository `Config::build` found `.keyward.yaml` with, when it found it from here.
+    let repo = kept_or_open(project::take_repository(repo_path), repo_path)?;
     if repo.is_bare() {
         anyhow::bail!(
             "failed to read the staged change of {}: it is a bare repository (no index, no \

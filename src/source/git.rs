@@ -11,9 +11,19 @@ use std::path::Path;
 
 /// Opens the repository at (or above) `path`; bare repositories work too.
 pub fn open_repo(path: &Path) -> Result<Repository> {
+    kept_or_open(None, path)
+}
+
+/// `kept`, the repository already discovered from `path` in this run, set up as `open_repo`
+/// sets one up (libgit2 reads that setting when it reads an object, not when it opens a
+/// repository); without one, `open_repo(path)`.
+pub fn kept_or_open(kept: Option<Repository>, path: &Path) -> Result<Repository> {
     // keyward only reads objects: re-hashing every object libgit2 inflates (its default) cost
     // a tenth of a history scan's time. Integrity is `git fsck`'s job.
     git2::opts::strict_hash_verification(false);
+    if let Some(repo) = kept {
+        return Ok(repo);
+    }
     Repository::discover(path).with_context(|| {
         format!(
             "failed to open repository {}; is it a git repository?",
