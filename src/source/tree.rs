@@ -262,20 +262,26 @@ pub fn read(path: &Path, max_file_size: u64, mut data: Vec<u8>) -> std::io::Resu
     data.clear();
     // One byte more than the length, so that the read reaching the end sees it at once.
     data.reserve(len as usize + 1);
-    read_all(&mut file, &mut data)?;
+    read_all(&mut file, &mut data, len as usize)?;
     Ok(super::classify(data))
 }
 
 /// Appends everything left in `file` to `data`, growing it only when the file has grown since
-/// its length was taken. The bytes are read straight into the spare capacity (not zeroed
-/// first: the buffer is recycled, and a scan reads every byte of the tree once).
-fn read_all(file: &mut File, data: &mut Vec<u8>) -> std::io::Result<()> {
+/// its length (`len`) was taken. The bytes are read straight into the spare capacity (not
+/// zeroed first: the buffer is recycled, and a scan reads every byte of the tree once). A read
+/// that returns less than it was asked for once `len` bytes are in is the end of a regular
+/// file, so a file costs one read, not a second one that returns nothing; a file that grew
+/// fills the byte asked for beyond `len`, and is read on to its end.
+fn read_all(file: &mut File, data: &mut Vec<u8>, len: usize) -> std::io::Result<()> {
+    let end = data.len() + len;
     loop {
         if data.len() == data.capacity() {
             data.reserve(data.capacity().max(8 << 10));
         }
+        let asked = data.capacity() - data.len();
         match read_spare(file, data) {
             Ok(0) => return Ok(()),
+            Ok(n) if n < asked && data.len() >= end => return Ok(()),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -307,4 +313,27 @@ fn read_spare(file: &mut File, data: &mut Vec<u8>) -> std::io::Result<usize> {
     let read = std::io::Read::read(file, &mut data[filled..]);
     data.truncate(filled + *read.as_ref().unwrap_or(&0));
     read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_all;
+    use std::io::Write;
+
+    /// The whole file, whatever length was taken before the read: the same, smaller (the
+    /// file grew since) or larger (it shrank).
+    #[test]
+    fn a_file_is_read_whole_whatever_its_length_was() {
+        let mut tmp = tempfile::NamedTempFile::new().unwrap();
+        let text: Vec<u8> = (0..20_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        tmp.write_all(&text).unwrap();
+        for len in [text.len(), 10, 0, 30_000] {
+            let mut file = std::fs::File::open(tmp.path()).unwrap();
+            let mut data = b"kept".to_vec();
+            data.reserve(len + 1);
+            read_all(&mut file, &mut data, len).unwrap();
+            assert_eq!(&data[..4], b"kept", "len {len}");
+            assert_eq!(&data[4..], &text[..], "len {len}");
+        }
+    }
 }
