@@ -30,7 +30,7 @@ use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
 use std::ops::Range;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, TryLockError};
+use std::sync::{Arc, OnceLock};
 
 /// How many matches of a pattern have their start found by the backtracker before the reverse
 /// automaton is built: a scan where a pattern matches a few times (a commit) never builds it.
@@ -53,10 +53,9 @@ pub struct RulePattern {
 }
 
 /// The lazy DFA of the looser pattern (see the module's documentation), with its scratch
-/// space kept as `Exact` keeps its own.
+/// space, one per thread as `Exact` keeps its own.
 struct Filter {
     dfa: hybrid::dfa::DFA,
-    shared: Mutex<hybrid::dfa::Cache>,
     caches: Pool<hybrid::dfa::Cache, FilterCacheFn>,
 }
 
@@ -65,12 +64,10 @@ type FilterCacheFn = Box<dyn Fn() -> hybrid::dfa::Cache + Send + Sync + UnwindSa
 /// The engines that find the pattern's matches and groups.
 struct Exact {
     engines: Arc<Engines>,
-    /// The scratch space every thread uses when it is free: the lazy DFAs' states live here,
-    /// so a state one thread built serves the others (with one cache per thread, each thread
-    /// built the same states again).
-    shared: Mutex<Caches>,
-    /// Scratch space for a thread that finds `shared` in use (a search is a few
-    /// microseconds: threads wait for nothing).
+    /// Scratch space of the engines, one per thread (what `meta::Regex` keeps too). One
+    /// shared by the threads (under a try-lock) built fewer lazy DFA states, but a cache
+    /// grown by the other thread than the one that made it takes the other's allocator arena
+    /// lock: two-thread tree scans were 2-4% slower on the clock (paired runs).
     caches: Pool<Caches, CacheFn>,
 }
 
@@ -218,7 +215,6 @@ impl Filter {
         let make = dfa.clone();
         let create: FilterCacheFn = Box::new(move || make.create_cache());
         Some(Filter {
-            shared: Mutex::new(dfa.create_cache()),
             dfa,
             caches: Pool::new(create),
         })
@@ -227,16 +223,9 @@ impl Filter {
     /// Whether `hay` may hold a match: `false` only when the looser pattern has none.
     fn passes(&self, hay: &[u8]) -> bool {
         let input = Input::new(hay).earliest(true);
-        let search = |cache: &mut hybrid::dfa::Cache| {
-            // A lazy DFA that gives up settles nothing: the exact engines decide.
-            (self.dfa.try_search_fwd(cache, &input)).map_or(true, |found| found.is_some())
-        };
-        match self.shared.try_lock() {
-            Ok(mut cache) => search(&mut cache),
-            Err(TryLockError::WouldBlock | TryLockError::Poisoned(_)) => {
-                search(&mut self.caches.get())
-            }
-        }
+        let mut cache = self.caches.get();
+        // A lazy DFA that gives up settles nothing: the exact engines decide.
+        (self.dfa.try_search_fwd(&mut cache, &input)).map_or(true, |found| found.is_some())
     }
 }
 
@@ -366,21 +355,14 @@ impl Exact {
         let make = Arc::clone(&engines);
         let create: CacheFn = Box::new(move || make.new_caches());
         Ok(Exact {
-            shared: Mutex::new(engines.new_caches()),
             engines,
             caches: Pool::new(create),
         })
     }
 
-    /// Runs `search` with the shared scratch space, or with this thread's own when another
-    /// thread holds it (or a panic left it poisoned).
+    /// Runs `search` with this thread's scratch space.
     fn with_caches<T>(&self, search: impl FnOnce(&mut Caches) -> T) -> T {
-        match self.shared.try_lock() {
-            Ok(mut caches) => search(&mut caches),
-            Err(TryLockError::WouldBlock | TryLockError::Poisoned(_)) => {
-                search(&mut self.caches.get())
-            }
-        }
+        search(&mut self.caches.get())
     }
 }
 
