@@ -126,24 +126,12 @@ pub fn random_text(seed: u64, n: usize) -> String {
 
 /// A GitHub-format token: `prefix` (e.g. `ghp_`), a 30-character body and the six base62
 /// characters of the body's CRC-32 that GitHub's format ends with, so the checksum check
-/// accepts it. `body` must be 30 characters.
+/// accepts it. `body` must be 30 characters. The checksum is the recall generator's, written
+/// apart from the scanner's own (a shared mistake would pass both).
 pub fn with_github_checksum(prefix: &str, body: &str) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    use crate::recall::gen::{base62_6, crc32};
     assert_eq!(body.len(), 30, "a GitHub token body is 30 characters");
-    let mut crc = !0u32;
-    for &byte in body.as_bytes() {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    let mut n = !crc;
-    let mut check = [b'0'; 6];
-    for slot in check.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    format!("{prefix}{body}{}", String::from_utf8_lossy(&check))
+    format!("{prefix}{body}{}", base62_6(crc32(body.as_bytes())))
 }
 
 /// A random-looking GitHub personal access token with a valid checksum, deterministic per seed.

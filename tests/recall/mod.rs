@@ -7,7 +7,7 @@
 //! and leaves it there.
 
 mod contexts;
-mod gen;
+pub(crate) mod gen;
 mod rules;
 mod score;
 mod spec;
