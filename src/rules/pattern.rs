@@ -284,7 +284,7 @@ impl RulePattern {
     /// Whether `hay` holds a match.
     pub fn is_match(&self, hay: &[u8]) -> bool {
         self.exact()
-            .is_ok_and(|exact| exact.with_caches(|caches| exact.engines.is_match(caches, hay)))
+            .is_ok_and(|exact| exact.engines.is_match(&mut exact.caches.get(), hay))
     }
 
     /// The successive non-overlapping matches in `hay` (whole-match spans).
@@ -292,17 +292,16 @@ impl RulePattern {
         let Ok(exact) = self.exact() else {
             return Vec::new();
         };
-        exact.with_caches(|caches| {
-            let mut searcher = Searcher::new(Input::new(hay));
-            let mut found = Vec::new();
-            while let Some(m) = searcher.advance(|input| Ok(exact.engines.find(caches, input))) {
-                found.push(Group {
-                    hay,
-                    range: m.range(),
-                });
-            }
-            found
-        })
+        let mut caches = exact.caches.get();
+        let mut searcher = Searcher::new(Input::new(hay));
+        let mut found = Vec::new();
+        while let Some(m) = searcher.advance(|input| Ok(exact.engines.find(&mut caches, input))) {
+            found.push(Group {
+                hay,
+                range: m.range(),
+            });
+        }
+        found
     }
 
     /// The groups of the match `whole` (a span `find_iter` gave): the same groups as a search
@@ -311,7 +310,7 @@ impl RulePattern {
     pub fn captures_of<'h>(&self, hay: &'h [u8], whole: Range<usize>) -> Option<Captures<'h>> {
         let exact = self.exact().ok()?;
         let input = Input::new(hay).range(whole).anchored(Anchored::Yes);
-        let slots = exact.with_caches(|caches| exact.engines.captures(caches, &input));
+        let slots = exact.engines.captures(&mut exact.caches.get(), &input);
         slots.is_match().then_some(Captures { hay, slots })
     }
 
@@ -358,11 +357,6 @@ impl Exact {
             engines,
             caches: Pool::new(create),
         })
-    }
-
-    /// Runs `search` with this thread's scratch space.
-    fn with_caches<T>(&self, search: impl FnOnce(&mut Caches) -> T) -> T {
-        search(&mut self.caches.get())
     }
 }
 
