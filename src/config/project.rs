@@ -9,8 +9,8 @@ use crate::rules::schema::RuleSyntax;
 use crate::rules::{self, Rule, RuleError};
 use anyhow::{Context, Result};
 use serde::Deserialize;
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The file name looked for at the repository root.
 pub const FILE_NAME: &str = ".keyward.yaml";
@@ -65,6 +65,33 @@ pub struct Project {
     /// (empty at the root): report paths are relative to the scanned directory, `allow.paths`
     /// globs to the root.
     pub prefix: String,
+    /// The repository found for the root, for the staged scan to take.
+    pub repository: FoundRepository,
+}
+
+/// The repository `locate_root` opened, and the directory it was discovered from, kept for
+/// the staged scan (`take`) rather than opened again: opening one reads its configuration
+/// files, a twentieth of the pre-commit hook's instructions. Given once; a clone of the
+/// configuration shares it.
+#[derive(Clone, Default)]
+pub struct FoundRepository(Arc<Mutex<Option<(PathBuf, git2::Repository)>>>);
+
+impl FoundRepository {
+    fn new(dir: &Path, repo: git2::Repository) -> Self {
+        FoundRepository(Arc::new(Mutex::new(Some((dir.to_path_buf(), repo)))))
+    }
+
+    /// The repository, if it was discovered from `dir` and not taken yet.
+    pub fn take(&self, dir: &Path) -> Option<git2::Repository> {
+        let (from, repo) = self.0.lock().ok()?.take()?;
+        (from == dir).then_some(repo)
+    }
+}
+
+impl std::fmt::Debug for FoundRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FoundRepository").finish_non_exhaustive()
+    }
 }
 
 impl Project {
@@ -140,7 +167,7 @@ impl Project {
 /// Loads `explicit` (`--config FILE`, which must exist) or else `.keyward.yaml` at the
 /// repository root of `scanned` (absent: an empty configuration).
 pub fn load(explicit: Option<&Path>, scanned: &Path) -> Result<Project> {
-    let (root, prefix) = locate_root(scanned);
+    let (root, prefix, repository) = locate_root(scanned);
     let file = match explicit {
         Some(path) => Some(path.to_path_buf()),
         None => Some(root.join(FILE_NAME)).filter(|p| p.is_file()),
@@ -153,6 +180,7 @@ pub fn load(explicit: Option<&Path>, scanned: &Path) -> Result<Project> {
         file,
         settings,
         prefix,
+        repository,
     })
 }
 
@@ -186,8 +214,9 @@ pub fn parse(name: &str, text: &str) -> Result<ProjectSyntax, RuleError> {
 }
 
 /// The repository root for `scanned` (its enclosing git work tree, else the scanned directory
-/// itself) and the scanned directory's path below that root.
-pub fn locate_root(scanned: &Path) -> (PathBuf, String) {
+/// itself), the scanned directory's path below that root, and the repository opened to find
+/// it.
+pub fn locate_root(scanned: &Path) -> (PathBuf, String, FoundRepository) {
     let dir = if scanned.as_os_str() == "-" {
         PathBuf::from(".")
     } else if scanned.is_dir() {
@@ -198,33 +227,14 @@ pub fn locate_root(scanned: &Path) -> (PathBuf, String) {
             _ => PathBuf::from("."),
         }
     };
-    let Some(root) = work_tree_root(&dir) else {
-        return (dir, String::new());
+    let Ok(repo) = git2::Repository::discover(&dir) else {
+        return (dir, String::new(), FoundRepository::default());
+    };
+    let Some(root) = repo.workdir().map(Path::to_path_buf) else {
+        return (dir, String::new(), FoundRepository::default());
     };
     let prefix = relative_prefix(&root, &dir).unwrap_or_default();
-    (root, prefix)
-}
-
-thread_local! {
-    /// The repository `locate_root` found, and the directory it was discovered from, until
-    /// `take_repository` of that directory: the staged scan takes it rather than opening it
-    /// again (opening one reads its configuration files, a twentieth of the pre-commit
-    /// hook's instructions).
-    static FOUND: RefCell<Option<(PathBuf, git2::Repository)>> = const { RefCell::new(None) };
-}
-
-/// The repository that this thread's last `locate_root` discovered, if it was discovered from
-/// `dir`; given once.
-pub fn take_repository(dir: &Path) -> Option<git2::Repository> {
-    let (from, repo) = FOUND.with(|found| found.borrow_mut().take())?;
-    (from == dir).then_some(repo)
-}
-
-fn work_tree_root(dir: &Path) -> Option<PathBuf> {
-    let repo = git2::Repository::discover(dir).ok()?;
-    let root = repo.workdir().map(Path::to_path_buf);
-    FOUND.with(|found| *found.borrow_mut() = Some((dir.to_path_buf(), repo)));
-    root
+    (root, prefix, FoundRepository::new(&dir, repo))
 }
 
 fn relative_prefix(root: &Path, dir: &Path) -> Option<String> {
@@ -262,20 +272,22 @@ mod tests {
     fn the_repository_found_for_the_root_is_given_once_and_only_for_its_directory() {
         let dir = tempfile::tempdir().unwrap();
         git2::Repository::init(dir.path()).unwrap();
-        let (root, prefix) = super::locate_root(dir.path());
+        let (root, prefix, found) = super::locate_root(dir.path());
         assert_eq!(prefix, "");
         assert_eq!(
             root.canonicalize().unwrap(),
             dir.path().canonicalize().unwrap()
         );
-        let repo = super::take_repository(dir.path()).expect("kept");
+        let shared = found.clone();
+        let repo = found.take(dir.path()).expect("kept");
         assert_eq!(
             repo.workdir().unwrap().canonicalize().unwrap(),
             dir.path().canonicalize().unwrap()
         );
-        assert!(super::take_repository(dir.path()).is_none(), "given once");
-        super::locate_root(dir.path());
-        assert!(super::take_repository(&dir.path().join("sub")).is_none());
+        assert!(found.take(dir.path()).is_none(), "given once");
+        assert!(shared.take(dir.path()).is_none(), "given once, clones too");
+        let (_, _, found) = super::locate_root(dir.path());
+        assert!(found.take(&dir.path().join("sub")).is_none());
     }
 
     #[test]

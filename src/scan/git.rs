@@ -4,7 +4,7 @@
 //! the git sources to `Detector::text_blob` and returns a finished `Summary`; it neither matches
 //! nor prints findings.
 
-use crate::config::{project, Config};
+use crate::config::Config;
 use crate::detect::hygiene::{self, Scope};
 use crate::detect::{Detector, Scratch};
 use crate::finding::{CommitInfo, Finding};
@@ -349,7 +349,7 @@ fn attribute(
 pub fn staged(cfg: &Config, rules: &RuleSet, repo_path: &Path) -> Result<Summary> {
     let started = Instant::now();
     // The repository `Config::build` found `.keyward.yaml` with, when it found it from here.
-    let repo = kept_or_open(project::take_repository(repo_path), repo_path)?;
+    let repo = kept_or_open(cfg.project.repository.take(repo_path), repo_path)?;
     if repo.is_bare() {
         anyhow::bail!(
             "failed to read the staged change of {}: it is a bare repository (no index, no \
