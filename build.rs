@@ -33,6 +33,12 @@ mod finding {
 #[allow(dead_code)]
 mod automaton;
 
+/// What every match of a pattern needs, found here for the built-in rules so that a scan
+/// does not parse their patterns to know it.
+#[path = "src/rules/needs.rs"]
+#[allow(dead_code)]
+mod needs;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -102,6 +108,26 @@ fn keyword_rule_statics(rules: &[schema::RuleSyntax], keywords: &[String]) -> St
     )
 }
 
+/// Each built-in rule's runs (`rules::needs`), in rule order, as statics.
+fn needs_statics(rules: &[schema::RuleSyntax]) -> String {
+    let mut out = String::from("pub static BUILTIN_NEEDS: &[&[Run]] = &[\n");
+    for rule in rules {
+        let keywords: Vec<String> = rule
+            .keywords
+            .iter()
+            .map(|k| schema::normalize_keyword(k))
+            .collect();
+        let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+        let runs: Vec<String> = needs::of_pattern(&rule.pattern, &keywords)
+            .iter()
+            .map(|run| format!("Run {{ set: {:?}, len: {} }}", run.set, run.len))
+            .collect();
+        out.push_str(&format!("    &[{}],\n", runs.join(", ")));
+    }
+    out.push_str("];\n");
+    out
+}
+
 /// The keywords and the tables of their automaton as statics.
 fn dfa_statics(keywords: &[String]) -> String {
     let dfa = automaton::KeywordDfa::new(keywords);
@@ -135,6 +161,7 @@ fn main() {
     let patterns = root.join("patterns");
     println!("cargo:rerun-if-changed=patterns");
     println!("cargo:rerun-if-changed=src/rules/automaton.rs");
+    println!("cargo:rerun-if-changed=src/rules/needs.rs");
     println!("cargo:rerun-if-changed=src/rules/schema.rs");
     println!("cargo:rerun-if-changed=src/severity.rs");
     let mut files = Vec::new();
@@ -162,6 +189,7 @@ fn main() {
     table.push_str("];\n");
     table.push_str(&dfa_statics(&keywords));
     table.push_str(&keyword_rule_statics(&all, &keywords));
+    table.push_str(&needs_statics(&all));
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
     fs::write(out, table).unwrap();
 }

@@ -411,9 +411,13 @@ impl<'r> Detector<'r> {
     /// password check, which reads what follows).
     fn match_window(&self, path: &str, data: &[u8], w: Window, scratch: &mut Scratch) {
         let rule = self.rules.rule(w.rule);
-        let Some(regex) = rule.regex() else { return };
         let hay = &data[w.start..w.end];
-        // Most windows hold no match: the filter is far cheaper than the exact engines.
+        // Most windows hold no match. The runs every match needs are checked first (no
+        // pattern compiled), then the pattern's filter (far cheaper than its exact engines).
+        if !rule.may_match(hay) {
+            return;
+        }
+        let Some(regex) = rule.regex() else { return };
         if !regex.may_match(hay) {
             return;
         }

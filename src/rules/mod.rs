@@ -5,6 +5,7 @@
 pub mod automaton;
 pub mod builtin;
 pub(crate) mod globs;
+pub mod needs;
 pub mod pattern;
 pub mod schema;
 pub mod yaml;
@@ -12,6 +13,7 @@ pub mod yaml;
 use crate::finding::{Kind, Maker, Severity};
 use automaton::KeywordDfa;
 use globs::PathGlobs;
+use needs::Run;
 use pattern::RulePattern;
 pub use schema::Validator;
 use schema::{RuleFile, RuleSyntax};
@@ -101,6 +103,57 @@ mod tests {
         assert!(!spans_lines(r"token[^\n]{0,20}=(?P<secret>\w+)"));
         assert!(!spans_lines(r"(?P<secret>ghp_[A-Za-z0-9]{36})"));
     }
+
+    #[test]
+    fn every_built_in_match_holds_the_runs_of_its_rule() {
+        for (rule, needs) in super::builtin::BUILTIN_RULES
+            .iter()
+            .zip(super::builtin::BUILTIN_NEEDS)
+        {
+            // The statics are what this module finds now.
+            let keywords: Vec<String> = rule
+                .keywords
+                .iter()
+                .map(|k| super::schema::normalize_keyword(k))
+                .collect();
+            let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+            assert_eq!(
+                *needs,
+                super::needs::of_pattern(rule.pattern, &keywords),
+                "{}",
+                rule.id
+            );
+            let re = regex::bytes::RegexBuilder::new(rule.pattern)
+                .unicode(false)
+                .build()
+                .unwrap();
+            for text in rule.examples.iter().chain(rule.negative_examples.iter()) {
+                for m in re.find_iter(text.as_bytes()) {
+                    // The match alone: no byte around it helps.
+                    assert!(
+                        super::needs::admits(needs, m.as_bytes()),
+                        "{}: {text}",
+                        rule.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_without_the_runs_a_match_needs_does_not_compile_the_pattern() {
+        let raw: super::RuleSyntax = super::yaml::from_str(
+            "id: test-token\ntitle: t\nkind: secret\nseverity: high\nkeywords: [token]\n\
+             pattern: 'token=(?P<secret>[A-F0-9]{32})'\nremediation: r\n",
+        )
+        .unwrap();
+        let rule = super::compile("rules.yaml", raw, true).unwrap();
+        assert!(!rule.may_match(b"token=ABC token=DEF"));
+        assert!(rule.regex.get().is_none());
+        let hit = format!("token={}", "0A".repeat(16));
+        assert!(rule.may_match(hit.as_bytes()));
+        assert!(rule.regex().unwrap().is_match(hit.as_bytes()));
+    }
 }
 
 impl RuleError {
@@ -139,6 +192,9 @@ pub struct Rule {
     /// Boxed: a compiled pattern is a couple of KiB, and most rules never compile theirs (a
     /// rule set of 449 inline ones made start-up fault in a megabyte).
     regex: OnceLock<Result<Box<RulePattern>, String>>,
+    /// Runs of bytes every match holds (`needs`): a window without them is not searched, and
+    /// the pattern not compiled for it. Statics for a built-in rule.
+    needs: Cow<'static, [Run]>,
 }
 
 impl Rule {
@@ -154,6 +210,12 @@ impl Rule {
             })
             .as_deref()
             .ok()
+    }
+
+    /// Whether `window` may hold a match: `false` when it lacks a run every match holds, which
+    /// is decided without compiling the pattern.
+    pub fn may_match(&self, window: &[u8]) -> bool {
+        needs::admits(&self.needs, window)
     }
 
     /// The pattern can span lines (`(?s)` or `\n`): its search window extends past the line.
@@ -260,11 +322,18 @@ pub fn compile(file: impl Into<Text>, raw: RuleSyntax, validate: bool) -> Result
         let msg = format!("rule `{}`: {}", raw.id, problems.join("; "));
         return Err(RuleError::new(&file, msg));
     }
-    Ok(assemble(file, raw))
+    let keywords: Vec<String> = raw
+        .keywords
+        .iter()
+        .map(|k| schema::normalize_keyword(k))
+        .collect();
+    let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+    let needs = needs::of_pattern(&raw.pattern, &keywords).into();
+    Ok(assemble(file, raw, needs))
 }
 
-/// The `Rule` of syntax that has no problems.
-fn assemble(file: Text, raw: RuleSyntax) -> Rule {
+/// The `Rule` of syntax that has no problems, whose matches need `needs`.
+fn assemble(file: Text, raw: RuleSyntax, needs: Cow<'static, [Run]>) -> Rule {
     Rule {
         id: raw.id,
         title: raw.title,
@@ -283,6 +352,7 @@ fn assemble(file: Text, raw: RuleSyntax) -> Rule {
         validator: raw.validate,
         multiline: OnceLock::new(),
         regex: OnceLock::new(),
+        needs,
     }
 }
 
@@ -357,9 +427,14 @@ pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
 /// `builtin_rules` makes (the test suite runs it on every built-in rule). Their text borrows
 /// the statics: this allocates the `Vec` of rules and nothing per rule.
 pub fn builtin_rules_for_scan() -> Result<Vec<Rule>, RuleError> {
-    Ok(builtin::BUILTIN_RULES
-        .iter()
-        .map(|rule| assemble(Cow::Borrowed(rule.file), rule.syntax()))
+    Ok((builtin::BUILTIN_RULES.iter().zip(builtin::BUILTIN_NEEDS))
+        .map(|(rule, needs)| {
+            assemble(
+                Cow::Borrowed(rule.file),
+                rule.syntax(),
+                Cow::Borrowed(needs),
+            )
+        })
         .collect())
 }
 
