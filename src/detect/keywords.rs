@@ -3,18 +3,20 @@
 //!
 //! A DFA walk is a chain of dependent table loads, one per byte, so one walk leaves most of a
 //! core idle. Large buffers are cut into `LANES` slices walked in lock step: the loads of the
-//! different slices are independent and overlap in the CPU (about 1.5x the throughput of one
-//! walk; with `KeywordDfa` the pass runs at about 2 GB/s per core). Each slice after the first is
-//! entered `reach` (the longest keyword) bytes early without reporting, so an occurrence that straddles a cut is found once, by the slice in
-//! which it ends.
+//! different slices are independent and overlap in the CPU. Each slice after the first is
+//! entered `reach` (the longest keyword) bytes early without reporting, so an occurrence that
+//! straddles a cut is found once, by the slice in which it ends. The lanes' states are tested
+//! once a round of `UNROLL` bytes, on their bitwise `|`; the rare round in which a keyword
+//! ends is walked again, lane by lane, to report where.
 
 use crate::rules::automaton::KeywordDfa;
 
 /// Slices walked together. Each step of a lane waits for its table load (about five cycles
 /// from L1), so more lanes overlap more loads: four ran the sqlalchemy tree scan 5% faster
-/// than three on one thread (paired runs, medians), five no better than four.
+/// than three on one thread (paired runs, medians), five, six and eight no better than four.
 const LANES: usize = 4;
-/// Bytes of each lane per round of the loop (its counter and end test are paid once a round).
+/// Bytes of each lane per round of the loop (its counter, end test and keyword test are paid
+/// once a round).
 const UNROLL: usize = 8;
 /// Below this size a buffer is walked in one piece (the lanes' warm-up would not pay).
 const MIN_SPLIT: usize = 1024;
@@ -51,54 +53,45 @@ pub fn occurrences(
         .zip(c.chunks_exact(UNROLL))
         .zip(d.chunks_exact(UNROLL));
     for (round, (((x, y), z), w)) in rounds.enumerate() {
-        let at = round * UNROLL + 1;
-        // Written out (the compiler keeps a loop of eight with reports in it as a loop).
+        let before = [s0, s1, s2, s3];
+        let mut seen = 0;
+        // Written out (the compiler keeps a loop of eight as a loop).
         macro_rules! step {
             ($($k:literal)*) => {$(
                 s0 = dfa.next(s0, x[$k]);
                 s1 = dfa.next(s1, y[$k]);
                 s2 = dfa.next(s2, z[$k]);
                 s3 = dfa.next(s3, w[$k]);
-                // One test for the four lanes, on the largest state: a state that ends a
-                // keyword is numbered above every other. (An `|` of the lanes, one
-                // instruction fewer, raised false alarms: `|` of two large ids often passes
-                // the bound, and the mispredicted branches made the tree scan 11% slower on
-                // the clock while it counted fewer instructions.)
-                if dfa.ends_keyword(s0.max(s1).max(s2.max(s3))) {
-                    if dfa.ends_keyword(s0) {
-                        report(dfa, s0, at + $k, &mut found);
-                    }
-                    if dfa.ends_keyword(s1) {
-                        report(dfa, s1, chunk + at + $k, &mut found);
-                    }
-                    if dfa.ends_keyword(s2) {
-                        report(dfa, s2, 2 * chunk + at + $k, &mut found);
-                    }
-                    if dfa.ends_keyword(s3) {
-                        report(dfa, s3, 3 * chunk + at + $k, &mut found);
-                    }
-                }
+                seen |= s0 | s1 | s2 | s3;
             )*};
         }
         step!(0 1 2 3 4 5 6 7);
+        if dfa.any_ends_keyword(seen) {
+            let at = round * UNROLL;
+            for (lane, (state, bytes)) in before.into_iter().zip([x, y, z, w]).enumerate() {
+                walk(dfa, state, bytes, lane * chunk + at, &mut found);
+            }
+        }
     }
     walk(dfa, s3, tail, 4 * chunk, &mut found);
 }
 
-/// One lane over `hay` from `state`; `hay` starts at offset `base` of the buffer.
+/// One lane over `hay` from `state`; `hay` starts at offset `base` of the buffer. Returns the
+/// state at its end.
 fn walk(
     dfa: &KeywordDfa,
     mut state: usize,
     hay: &[u8],
     base: usize,
     found: &mut impl FnMut(usize, usize, usize),
-) {
+) -> usize {
     for (i, &b) in hay.iter().enumerate() {
         state = dfa.next(state, b);
         if dfa.ends_keyword(state) {
             report(dfa, state, base + i + 1, found);
         }
     }
+    state
 }
 
 /// Out of line, so the per-byte loop keeps its lanes' states in registers.

@@ -2,12 +2,16 @@
 //! reporting every occurrence (overlapping ones too: `postgres` inside `postgresql+`).
 //!
 //! Built here rather than taken from a general library because its inner step is the hottest
-//! loop of every scan: one class lookup and one load per byte. The states that end a keyword
-//! are numbered last, so "a keyword ends here" is one comparison of the next state's id with
-//! `first_match`, and a byte that completes nothing costs no other work. Bytes that occur in
-//! no keyword share one class, which keeps the table small (about 1 MB for the 800-odd
-//! keywords of the built-in rules). The automaton of the built-in rules' keywords is built
-//! by `build.rs` and its tables used in place (`Parts`, `from_parts`).
+//! loop of every scan: one lookup of the byte's column and one load per byte. A state is the
+//! byte offset of its row in the table, so the load that gives the next state is addressed by
+//! the state plus a column address that does not depend on it: the chain of dependent work
+//! from byte to byte is that one load. The states that end a keyword are laid out last,
+//! from an offset that is a power of two (`first_match`), so "a keyword ends here" is one
+//! comparison, and also holds of the bitwise `|` of several states (`any_ends_keyword`), which
+//! lets a walk of several lanes test them once a round. Bytes that occur in no keyword share
+//! one class, which keeps the table small (about 1 MB for the 800-odd keywords of the
+//! built-in rules). The automaton of the built-in rules' keywords is built by `build.rs` and
+//! its tables used in place (`Parts`, `from_parts`).
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -20,17 +24,29 @@ const NONE: u32 = u32::MAX;
 pub struct KeywordDfa {
     /// Byte → class; ASCII upper-case letters share their lower-case letter's class.
     classes: [u8; 256],
+    /// Byte → the address of its class's column in `trans` (`trans` plus 4 × class, in
+    /// bytes): a step loads the `u32` at this address plus the state.
+    columns: [*const u8; 256],
     stride: u32,
-    /// `trans[state + class]`: the next state, premultiplied by `stride`. Every entry plus
-    /// `stride` is at most `trans.len()` (see `in_bounds`), so every step is in bounds.
+    /// The rows of the states, `stride` entries each; an entry is the byte offset of the next
+    /// state's row (which is that state). Every entry plus `4 × stride` is at most the table's
+    /// size in bytes (see `in_bounds`), so every step is in bounds.
     trans: Cow<'static, [u32]>,
-    /// The states from this one (premultiplied) on end at least one keyword; no other does.
+    /// The states from this byte offset on (a power of two) end at least one keyword; no other
+    /// does. The entries below it after the last state that ends none are padding, never read.
     first_match: usize,
-    /// The keywords that end in state `s / stride` are `outs[out_start[s]..out_start[s + 1]]`.
+    /// The keywords that end in the `i`-th state from `first_match` are
+    /// `outs[out_start[i]..out_start[i + 1]]`.
     out_start: Cow<'static, [u32]>,
     outs: Cow<'static, [u32]>,
     lens: Cow<'static, [u32]>,
 }
+
+// SAFETY: `columns` points into `trans`, which is never changed after the automaton is made
+// and lives as long as it does (a `Vec` owned by it, whose buffer does not move with it, or a
+// static); the automaton is read-only, like a `&[u32]`.
+unsafe impl Send for KeywordDfa {}
+unsafe impl Sync for KeywordDfa {}
 
 /// A `KeywordDfa`'s tables, borrowed: what `build.rs` writes out as statics, and what
 /// `KeywordDfa::from_parts` takes back.
@@ -55,40 +71,50 @@ impl KeywordDfa {
         let stride = classes.iter().copied().max().unwrap_or(0) as usize + 1;
         let (goto, mut out) = trie(keywords, &classes, stride);
         let delta = determinize(&goto, &mut out, stride);
-        // New numbers: the start state stays 0 (it ends nothing), then the other states that
-        // end nothing, then those that end a keyword, each group in breadth-first order.
+        // New places: the start state first (it ends nothing), then the other states that
+        // end nothing, then from a power of two on those that end a keyword, each group in
+        // breadth-first order.
         let order: Vec<usize> = (0..out.len())
             .filter(|&s| out[s].is_empty())
             .chain((0..out.len()).filter(|&s| !out[s].is_empty()))
             .collect();
-        let mut number = vec![0u32; out.len()];
-        for (new, &old) in order.iter().enumerate() {
-            number[old] = (new * stride) as u32;
+        let ending_none = out.iter().filter(|o| o.is_empty()).count();
+        let row = 4 * stride;
+        let first_match = (ending_none * row).next_power_of_two();
+        let place = |nth: usize| match nth < ending_none {
+            true => nth * row,
+            false => first_match + (nth - ending_none) * row,
+        };
+        let mut offset = vec![0u32; out.len()];
+        for (nth, &old) in order.iter().enumerate() {
+            offset[old] = u32::try_from(place(nth)).expect("keyword automaton under 4 GiB");
         }
-        let first_match = (out.iter().filter(|o| o.is_empty()).count() * stride) as u32;
-        let mut trans = Vec::with_capacity(delta.len());
-        let mut out_start = Vec::with_capacity(out.len() + 1);
+        let mut trans = vec![0u32; place(out.len()) / 4];
+        let mut out_start = Vec::with_capacity(out.len() - ending_none + 1);
         let mut outs = Vec::new();
-        for &old in &order {
-            let row = &delta[old * stride..(old + 1) * stride];
-            trans.extend(row.iter().map(|&target| number[target as usize]));
-            out_start.push(outs.len() as u32);
-            outs.extend_from_slice(&out[old]);
+        for (nth, &old) in order.iter().enumerate() {
+            let at = place(nth) / 4;
+            let targets = delta[old * stride..(old + 1) * stride].iter();
+            for (entry, &target) in trans[at..at + stride].iter_mut().zip(targets) {
+                *entry = offset[target as usize];
+            }
+            if nth >= ending_none {
+                out_start.push(outs.len() as u32);
+                outs.extend_from_slice(&out[old]);
+            }
         }
         out_start.push(outs.len() as u32);
-        KeywordDfa {
-            classes,
+        let lens: Vec<u32> = keywords.iter().map(|k| k.as_ref().len() as u32).collect();
+        Self::assemble(Parts {
+            classes: &classes,
             stride: stride as u32,
-            trans: trans.into(),
-            first_match: first_match as usize,
-            out_start: out_start.into(),
-            outs: outs.into(),
-            lens: keywords
-                .iter()
-                .map(|k| k.as_ref().len() as u32)
-                .collect::<Vec<_>>()
-                .into(),
-        }
+            trans: &[],
+            first_match: first_match as u32,
+            out_start: &[],
+            outs: &[],
+            lens: &[],
+        })
+        .with_tables(trans.into(), out_start.into(), outs.into(), lens.into())
     }
 
     /// The automaton whose tables are `parts` (statics: nothing is copied).
@@ -101,15 +127,44 @@ impl KeywordDfa {
     /// pre-commit hook would pay at every commit while its walk touches a few rows.
     pub unsafe fn from_parts(parts: Parts<'static>) -> Self {
         debug_assert!(in_bounds(&parts), "keyword automaton tables out of bounds");
+        Self::assemble(parts).with_tables(
+            Cow::Borrowed(parts.trans),
+            Cow::Borrowed(parts.out_start),
+            Cow::Borrowed(parts.outs),
+            Cow::Borrowed(parts.lens),
+        )
+    }
+
+    /// The automaton of `parts`' classes, stride and `first_match`, with empty tables.
+    fn assemble(parts: Parts) -> Self {
         KeywordDfa {
             classes: *parts.classes,
+            columns: [std::ptr::null(); 256],
             stride: parts.stride,
-            trans: Cow::Borrowed(parts.trans),
+            trans: Cow::Borrowed(&[]),
             first_match: parts.first_match as usize,
-            out_start: Cow::Borrowed(parts.out_start),
-            outs: Cow::Borrowed(parts.outs),
-            lens: Cow::Borrowed(parts.lens),
+            out_start: Cow::Borrowed(&[]),
+            outs: Cow::Borrowed(&[]),
+            lens: Cow::Borrowed(&[]),
         }
+    }
+
+    /// Takes its tables, and points each byte's column into `trans`.
+    fn with_tables(
+        mut self,
+        trans: Cow<'static, [u32]>,
+        out_start: Cow<'static, [u32]>,
+        outs: Cow<'static, [u32]>,
+        lens: Cow<'static, [u32]>,
+    ) -> Self {
+        self.trans = trans;
+        let base = self.trans.as_ptr().cast::<u8>();
+        // `wrapping_add`: computing the address is safe; `next` reads it only within `trans`.
+        self.columns = std::array::from_fn(|b| base.wrapping_add(4 * usize::from(self.classes[b])));
+        self.out_start = out_start;
+        self.outs = outs;
+        self.lens = lens;
+        self
     }
 
     /// The tables, to write out or compare.
@@ -128,13 +183,16 @@ impl KeywordDfa {
     /// One step: the next state (test it with `ends_keyword`).
     #[inline(always)]
     pub fn next(&self, state: usize, byte: u8) -> usize {
-        let at = state + usize::from(self.classes[byte as usize]);
-        debug_assert!(at < self.trans.len());
-        // SAFETY: `state` is 0 or an entry of `trans`, and every entry plus `stride` is at
-        // most `trans.len()` while every class is below `stride` (`in_bounds`: true of what
-        // `new` builds, and `from_parts` takes only that): `at` is in bounds. The check this
-        // skips was a third of the per-byte work of the keyword walk.
-        unsafe { *self.trans.get_unchecked(at) as usize }
+        let column = self.columns[usize::from(byte)];
+        debug_assert!(
+            state + 4 * usize::from(self.classes[usize::from(byte)]) < 4 * self.trans.len()
+        );
+        // SAFETY: `state` is 0 or an entry of `trans`, and every entry plus `4 × stride` is at
+        // most the table's size in bytes while every class is below `stride` (`in_bounds`:
+        // true of what `new` builds, and `from_parts` takes only that): the `u32` read is
+        // inside `trans`, and aligned (entries and columns are multiples of 4). The check
+        // this skips was a third of the per-byte work of the keyword walk.
+        unsafe { column.add(state).cast::<u32>().read() as usize }
     }
 
     /// Whether `state` (returned by `next`) ends at least one keyword.
@@ -143,10 +201,20 @@ impl KeywordDfa {
         state >= self.first_match
     }
 
+    /// Whether one of the states whose bitwise `|` is `states` ends a keyword: the states
+    /// that do are exactly those with a bit at or above `first_match`, a power of two.
+    #[inline(always)]
+    pub fn any_ends_keyword(&self, states: usize) -> bool {
+        states >= self.first_match
+    }
+
     /// The keywords (by index) that end in `state`.
     pub fn keywords_ending(&self, state: usize) -> &[u32] {
-        let s = state / self.stride as usize;
-        &self.outs[self.out_start[s] as usize..self.out_start[s + 1] as usize]
+        let Some(nth) = state.checked_sub(self.first_match) else {
+            return &[];
+        };
+        let nth = nth / (4 * self.stride as usize);
+        &self.outs[self.out_start[nth] as usize..self.out_start[nth + 1] as usize]
     }
 
     pub fn keyword_len(&self, keyword: u32) -> usize {
@@ -154,16 +222,17 @@ impl KeywordDfa {
     }
 }
 
-/// Whether every step of the tables stays inside them: the start state and every entry plus
-/// any class is below the table's length.
+/// Whether every step of the tables stays inside them: the start state and every entry is a
+/// multiple of 4 with a whole row after it inside the table, every class has a column, and
+/// `first_match` is a power of two.
 fn in_bounds(parts: &Parts) -> bool {
-    let stride = parts.stride as usize;
-    let widest = parts.trans.iter().copied().max().unwrap_or(0) as usize;
-    stride > 0
-        && parts.trans.len() >= stride
-        && parts.trans.len().is_multiple_of(stride)
-        && widest + stride <= parts.trans.len()
-        && parts.classes.iter().all(|&c| usize::from(c) < stride)
+    let row = 4 * parts.stride as usize;
+    let size = 4 * parts.trans.len();
+    row > 0
+        && size >= row
+        && (parts.trans.iter()).all(|&t| t % 4 == 0 && t as usize + row <= size)
+        && parts.classes.iter().all(|&c| u32::from(c) < parts.stride)
+        && parts.first_match.is_power_of_two()
 }
 
 /// One class per distinct (case-folded) keyword byte, starting at 1; every other byte is 0.
@@ -309,7 +378,7 @@ mod tests {
         let built = KeywordDfa::new(&["ab", "b", "abc"]);
         assert!(in_bounds(&built.parts()));
         let mut trans = built.parts().trans.to_vec();
-        trans[1] = trans.len() as u32;
+        trans[1] = 4 * trans.len() as u32;
         assert!(!in_bounds(&Parts {
             trans: &trans,
             ..built.parts()
