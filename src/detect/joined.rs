@@ -119,6 +119,14 @@ fn whole_lines(text: &str, spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
     lines
 }
 
+/// Whether a value assigned on `lines` may be in pieces: only a line with a parenthesis, a
+/// backslash (a continued line) or two string literals (four quotes) can start one; the
+/// others hold at most one piece on the key's line, which the rules already judge.
+fn may_join(lines: &[u8]) -> bool {
+    memchr::memchr2(b'(', b'\\', lines).is_some()
+        || memchr::memchr2_iter(b'"', b'\'', lines).nth(3).is_some()
+}
+
 fn python_values(text: &str, spans: &[(usize, usize)]) -> Vec<Joined> {
     let mut out = Vec::new();
     let lines = whole_lines(text, spans);
@@ -131,7 +139,7 @@ fn python_values(text: &str, spans: &[(usize, usize)]) -> Vec<Joined> {
     let heads = lines.iter().flat_map(|&(start, end)| {
         let line = &text.as_bytes()[start..end];
         let head = python_head();
-        (if head.may_match(line) {
+        (if may_join(line) && head.may_match(line) {
             head.captures_iter(line)
         } else {
             Vec::new()
@@ -518,6 +526,21 @@ mod tests {
     }
 
     // regression guard: many unclosed values must not each read to the end of the file.
+    #[test]
+    fn only_lines_that_can_start_a_value_in_pieces_are_read() {
+        assert!(super::may_join(br#"API_KEY = ("#));
+        assert!(super::may_join(br#"TOKEN = "ab" "cd""#));
+        assert!(super::may_join(b"SECRET = \\"));
+        assert!(!super::may_join(br#"password = "hunter22""#));
+        assert!(!super::may_join(b"token = settings.TOKEN"));
+        // Two pieces on the key's line are read; one is left to the rules.
+        let two = "API_TOKEN = \"Zq7Lx2Vk9RtP4mWn\" \"Hq3Ty8Bc6NdF1sJe\"\n";
+        let spans = [(0, 9)];
+        assert_eq!(super::values("a.py", two.as_bytes(), &spans).len(), 1);
+        let one = "API_TOKEN = \"Zq7Lx2Vk9RtP4mWnHq3Ty8Bc6NdF1sJe\"\n";
+        assert!(super::values("a.py", one.as_bytes(), &spans).is_empty());
+    }
+
     #[test]
     fn values_of_too_many_pieces_are_not_read() {
         let many: String = (0..=MAX_PIECES).map(|_| "    \"Aq7L\"\n").collect();
