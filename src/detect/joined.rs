@@ -53,7 +53,10 @@ pub fn values(path: &str, data: &[u8], spans: &[(usize, usize)]) -> Vec<Joined> 
     let Some(language) = language(path) else {
         return Vec::new();
     };
-    if language == Language::Python && spans.is_empty() {
+    // A Python file is read only where a value in pieces may start (the check of its text as
+    // UTF-8 is a pass over the whole file).
+    let may_join_here = || (whole_lines(data, spans).iter()).any(|&(s, e)| may_join(&data[s..e]));
+    if language == Language::Python && !may_join_here() {
         return Vec::new();
     }
     let Ok(text) = std::str::from_utf8(data) else {
@@ -104,8 +107,7 @@ fn python_head() -> &'static RulePattern {
 
 /// `spans` widened to whole lines, sorted and merged: `python_head` matches within a line
 /// (neither a key nor what follows it crosses one).
-fn whole_lines(text: &str, spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    let b = text.as_bytes();
+fn whole_lines(b: &[u8], spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
     let mut lines: Vec<(usize, usize)> = Vec::new();
     for &(start, end) in spans {
         let (start, end) = (start.min(b.len()), end.min(b.len()));
@@ -129,7 +131,7 @@ fn may_join(lines: &[u8]) -> bool {
 
 fn python_values(text: &str, spans: &[(usize, usize)]) -> Vec<Joined> {
     let mut out = Vec::new();
-    let lines = whole_lines(text, spans);
+    let lines = whole_lines(text.as_bytes(), spans);
     if lines.is_empty() {
         return out;
     }
