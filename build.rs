@@ -112,13 +112,7 @@ fn keyword_rule_statics(rules: &[schema::RuleSyntax], keywords: &[String]) -> St
 fn needs_statics(rules: &[schema::RuleSyntax]) -> String {
     let mut out = String::from("pub static BUILTIN_NEEDS: &[&[Run]] = &[\n");
     for rule in rules {
-        let keywords: Vec<String> = rule
-            .keywords
-            .iter()
-            .map(|k| schema::normalize_keyword(k))
-            .collect();
-        let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
-        let runs: Vec<String> = needs::of_pattern(&rule.pattern, &keywords)
+        let runs: Vec<String> = needs::of_pattern(&rule.pattern, &rule.keywords)
             .iter()
             .map(|run| format!("Run {{ set: {:?}, len: {} }}", run.set, run.len))
             .collect();

@@ -111,15 +111,9 @@ mod tests {
             .zip(super::builtin::BUILTIN_NEEDS)
         {
             // The statics are what this module finds now.
-            let keywords: Vec<String> = rule
-                .keywords
-                .iter()
-                .map(|k| super::schema::normalize_keyword(k))
-                .collect();
-            let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
             assert_eq!(
                 *needs,
-                super::needs::of_pattern(rule.pattern, &keywords),
+                super::needs::of_pattern(rule.pattern, rule.keywords),
                 "{}",
                 rule.id
             );
@@ -322,13 +316,7 @@ pub fn compile(file: impl Into<Text>, raw: RuleSyntax, validate: bool) -> Result
         let msg = format!("rule `{}`: {}", raw.id, problems.join("; "));
         return Err(RuleError::new(&file, msg));
     }
-    let keywords: Vec<String> = raw
-        .keywords
-        .iter()
-        .map(|k| schema::normalize_keyword(k))
-        .collect();
-    let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
-    let needs = needs::of_pattern(&raw.pattern, &keywords).into();
+    let needs = needs::of_pattern(&raw.pattern, &raw.keywords).into();
     Ok(assemble(file, raw, needs))
 }
 

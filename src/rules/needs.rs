@@ -81,10 +81,11 @@ pub fn admits(runs: &[Run], hay: &[u8]) -> bool {
     runs.iter().all(|run| run.occurs_in(hay))
 }
 
-/// The runs worth checking for a pattern of a rule with `keywords` (lower-cased): the rarest
-/// that none of the keywords brings along (a window always holds its keyword), at most
-/// `KEPT`. Empty when `pattern` does not parse (compiling it will say why).
-pub fn of_pattern(pattern: &str, keywords: &[&str]) -> Vec<Run> {
+/// The runs worth checking for a pattern of a rule with `keywords` (matched as the automaton
+/// matches them, ASCII case-insensitively: in lower case): the rarest that none of the
+/// keywords brings along (a window always holds its keyword), at most `KEPT`. Empty when
+/// `pattern` does not parse (compiling it will say why).
+pub fn of_pattern<K: AsRef<str>>(pattern: &str, keywords: &[K]) -> Vec<Run> {
     let parsed = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
@@ -96,10 +97,10 @@ pub fn of_pattern(pattern: &str, keywords: &[&str]) -> Vec<Run> {
     }
 }
 
-fn worth_checking(mut runs: Vec<Run>, keywords: &[&str]) -> Vec<Run> {
+fn worth_checking<K: AsRef<str>>(mut runs: Vec<Run>, keywords: &[K]) -> Vec<Run> {
     let brought = |run: &Run| {
         keywords.iter().any(|k| {
-            let k = k.as_bytes();
+            let k = k.as_ref().to_ascii_lowercase().into_bytes();
             let len = run.len as usize;
             len <= k.len() && k.windows(len).any(|w| w.iter().all(|&b| run.has(b)))
         })
@@ -308,6 +309,7 @@ mod tests {
         }
     }
 
+    const NO_KEYWORDS: &[&str] = &[];
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
     #[test]
@@ -325,7 +327,7 @@ mod tests {
             vec![run(b"key=", 4)]
         );
         assert_eq!(
-            of_pattern(r"(?:[0-9a-f]{16}){2,}", &[]),
+            of_pattern(r"(?:[0-9a-f]{16}){2,}", NO_KEYWORDS),
             vec![run(b"0123456789abcdef", 32)]
         );
         // A part that is not all of one set (an alternation of a letter and a run) breaks
@@ -342,11 +344,14 @@ mod tests {
     #[test]
     fn an_alternation_needs_what_each_branch_needs_loosened_to_hold_for_all() {
         assert_eq!(
-            of_pattern(r"(?:sk_live_[0-9a-z]{24}|rk_live_[0-9a-z]{30})", &[]),
+            of_pattern(
+                r"(?:sk_live_[0-9a-z]{24}|rk_live_[0-9a-z]{30})",
+                NO_KEYWORDS
+            ),
             vec![run(b"0123456789abcdefghijklmnopqrstuvwxyz_ikrsv", 32)]
         );
         // A branch that needs nothing makes the whole need nothing.
-        assert_eq!(of_pattern(r"(?:[0-9]{20}|x?)", &[]), vec![]);
+        assert_eq!(of_pattern(r"(?:[0-9]{20}|x?)", NO_KEYWORDS), vec![]);
     }
 
     #[test]
@@ -355,7 +360,7 @@ mod tests {
             of_pattern(r#"password\s*[^\s"']{8,}"#, &["password"]),
             vec![]
         );
-        assert_eq!(of_pattern(r"not a (pattern", &[]), vec![]);
+        assert_eq!(of_pattern(r"not a (pattern", NO_KEYWORDS), vec![]);
     }
 
     #[test]
