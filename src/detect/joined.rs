@@ -53,17 +53,22 @@ pub fn values(path: &str, data: &[u8], spans: &[(usize, usize)]) -> Vec<Joined> 
     let Some(language) = language(path) else {
         return Vec::new();
     };
-    // A Python file is read only where a value in pieces may start (the check of its text as
-    // UTF-8 is a pass over the whole file).
-    let may_join_here = || (whole_lines(data, spans).iter()).any(|&(s, e)| may_join(&data[s..e]));
-    if language == Language::Python && !may_join_here() {
+    // A Python file is read only on the lines where a value in pieces may start, and not at
+    // all when there are none (the check of its text as UTF-8 is a pass over the whole file).
+    let lines: Vec<(usize, usize)> = match language {
+        Language::Python => (whole_lines(data, spans).into_iter())
+            .filter(|&(start, end)| may_join(&data[start..end]))
+            .collect(),
+        Language::Yaml => Vec::new(),
+    };
+    if language == Language::Python && lines.is_empty() {
         return Vec::new();
     }
     let Ok(text) = std::str::from_utf8(data) else {
         return Vec::new();
     };
     match language {
-        Language::Python => python_values(text, spans),
+        Language::Python => python_values(text, &lines),
         Language::Yaml => yaml_values(text, &LineIndex::new(data)),
     }
 }
@@ -129,19 +134,17 @@ fn may_join(lines: &[u8]) -> bool {
         || memchr::memchr2_iter(b'"', b'\'', lines).nth(3).is_some()
 }
 
-fn python_values(text: &str, spans: &[(usize, usize)]) -> Vec<Joined> {
+/// The values in pieces whose key is on `lines` (whole lines, sorted, each of which
+/// `may_join`).
+fn python_values(text: &str, lines: &[(usize, usize)]) -> Vec<Joined> {
     let mut out = Vec::new();
-    let lines = whole_lines(text.as_bytes(), spans);
-    if lines.is_empty() {
-        return out;
-    }
     let mut index: Option<LineIndex> = None;
     // Most of these lines hold no head: the pattern's filter says so for far less than the
     // search for its groups costs.
     let heads = lines.iter().flat_map(|&(start, end)| {
         let line = &text.as_bytes()[start..end];
         let head = python_head();
-        (if may_join(line) && head.may_match(line) {
+        (if head.may_match(line) {
             head.captures_iter(line)
         } else {
             Vec::new()
